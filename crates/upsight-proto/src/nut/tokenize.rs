@@ -1,0 +1,168 @@
+//! Splits one NUT line into words: spaces separate words, double quotes group them, and a
+//! backslash makes the next byte literal (upsd escapes `\`, `"` and `#` inside quotes).
+
+use std::borrow::Cow;
+
+use super::{ParseError, excerpt};
+
+/// One word of a line. Borrowed from the line unless an escape had to be removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word<'a> {
+    bytes: Cow<'a, [u8]>,
+    quoted: bool,
+}
+
+impl<'a> Word<'a> {
+    /// The word's bytes with quotes and escapes removed.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether the word was (at least partly) double-quoted on the wire.
+    pub fn is_quoted(&self) -> bool {
+        self.quoted
+    }
+
+    /// The word as text; bytes that are not UTF-8 become U+FFFD (device firmware sends them).
+    pub fn to_text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// Whether the word equals an ASCII keyword exactly (protocol keywords are case-sensitive).
+    pub fn is(&self, keyword: &str) -> bool {
+        !self.quoted && *self.bytes == *keyword.as_bytes()
+    }
+}
+
+/// Splits `line` (without its terminator) into words.
+///
+/// `""` yields an empty word, so an empty value is never confused with a missing one.
+pub fn tokenize(line: &[u8]) -> Result<Vec<Word<'_>>, ParseError> {
+    let mut words = Vec::with_capacity(4);
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] == b' ' || line[i] == b'\t' {
+            i += 1;
+            continue;
+        }
+        let (word, next) = scan_word(line, i)?;
+        words.push(word);
+        i = next;
+    }
+    Ok(words)
+}
+
+/// Scans the word starting at `start`; returns it and the index after it.
+fn scan_word(line: &[u8], start: usize) -> Result<(Word<'_>, usize), ParseError> {
+    // Fast path: a plain word or a quoted word without escapes borrows from the line.
+    let quoted = line[start] == b'"';
+    let body = if quoted { start + 1 } else { start };
+    let end = line[body..]
+        .iter()
+        .position(|&b| b == b'\\' || b == b'"' || (!quoted && (b == b' ' || b == b'\t')))
+        .map_or(line.len(), |p| body + p);
+    if quoted && line.get(end) == Some(&b'"') && is_boundary(line, end + 1) {
+        let bytes = Cow::Borrowed(&line[body..end]);
+        return Ok((Word { bytes, quoted: true }, end + 1));
+    }
+    if !quoted && !matches!(line.get(end), Some(b'\\' | b'"')) {
+        return Ok((Word { bytes: Cow::Borrowed(&line[body..end]), quoted: false }, end));
+    }
+    scan_word_slow(line, start)
+}
+
+fn is_boundary(line: &[u8], i: usize) -> bool {
+    matches!(line.get(i), None | Some(b' ' | b'\t'))
+}
+
+/// General case: escapes, and quotes that open or close inside a word.
+fn scan_word_slow(line: &[u8], start: usize) -> Result<(Word<'_>, usize), ParseError> {
+    let mut out = Vec::new();
+    let mut in_quotes = false;
+    let mut was_quoted = false;
+    let mut i = start;
+    while i < line.len() {
+        match line[i] {
+            b'\\' => {
+                let Some(&next) = line.get(i + 1) else {
+                    return Err(ParseError::DanglingEscape { line: excerpt(line) });
+                };
+                out.push(next);
+                i += 2;
+                continue;
+            }
+            b'"' => {
+                in_quotes = !in_quotes;
+                was_quoted = true;
+            }
+            b' ' | b'\t' if !in_quotes => break,
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    if in_quotes {
+        return Err(ParseError::UnterminatedQuote { line: excerpt(line) });
+    }
+    Ok((Word { bytes: Cow::Owned(out), quoted: was_quoted }, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        tokenize(line.as_bytes()).unwrap().iter().map(Word::to_text).collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("VAR ups1 ups.status \"OL\"", &["VAR", "ups1", "ups.status", "OL"]),
+            ("VAR u v \"\"", &["VAR", "u", "v", ""]),
+            (r#"VAR u v "a \"quoted\" word""#, &["VAR", "u", "v", "a \"quoted\" word"]),
+            (r#"VAR u v "back\\slash""#, &["VAR", "u", "v", "back\\slash"]),
+            (r#"VAR u v "hash \# sign""#, &["VAR", "u", "v", "hash # sign"]),
+            ("VAR u v \"two  spaces \"", &["VAR", "u", "v", "two  spaces "]),
+            ("  leading   and trailing  ", &["leading", "and", "trailing"]),
+            ("ab\"c d\"ef", &["abc def"]),
+            ("tab\tsep", &["tab", "sep"]),
+            ("", &[]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(words(line), *want, "line {line:?}");
+        }
+    }
+
+    #[test]
+    fn empty_quoted_word_is_kept() {
+        let got = tokenize(b"\"\"").unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].as_bytes().is_empty());
+        assert!(got[0].is_quoted());
+    }
+
+    #[test]
+    fn non_utf8_bytes_survive_as_bytes() {
+        let got = tokenize(b"VAR u v \"caf\xe9\"").unwrap();
+        assert_eq!(got[3].as_bytes(), b"caf\xe9");
+        assert_eq!(got[3].to_text(), "caf\u{fffd}");
+    }
+
+    #[test]
+    fn unterminated_quote_and_dangling_escape_are_errors() {
+        assert!(matches!(
+            tokenize(b"VAR u v \"open"),
+            Err(ParseError::UnterminatedQuote { .. })
+        ));
+        assert!(matches!(tokenize(b"VAR u v \\"), Err(ParseError::DanglingEscape { .. })));
+        assert!(matches!(tokenize(b"\"a\\"), Err(ParseError::DanglingEscape { .. })));
+    }
+
+    #[test]
+    fn keyword_match_is_exact_and_unquoted() {
+        let got = tokenize(b"BEGIN \"BEGIN\" begin").unwrap();
+        assert!(got[0].is("BEGIN"));
+        assert!(!got[1].is("BEGIN"));
+        assert!(!got[2].is("BEGIN"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Shared helpers for the whole-system tests: starting real peers on loopback.
