@@ -23,4 +23,6 @@
 //! assert_eq!(vars[0].value, "OL");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod nut;

@@ -36,7 +36,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_line_bytes: 8 * 1024, max_list_entries: 10_000 }
+        Self {
+            max_line_bytes: 8 * 1024,
+            max_list_entries: 10_000,
+        }
     }
 }
 

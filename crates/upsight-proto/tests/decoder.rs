@@ -1,12 +1,16 @@
 //! Decoder behaviour on every edge case of nut-protocol §4.2–4.4, fed from captured replies.
 
 use upsight_proto::nut::{
-    Decoder, ErrorCode, Expect, LineBuffer, Limits, ParseError, Reply, Request, ServerError,
+    Decoder, ErrorCode, Expect, Limits, LineBuffer, ParseError, Reply, Request, ServerError,
     UpsEntry, Variable,
 };
 
 /// Feeds `input` through a line buffer and one decoder per request, in order.
-fn decode_all(requests: &[Request<'_>], input: &[u8], limits: Limits) -> Vec<Result<Reply, ParseError>> {
+fn decode_all(
+    requests: &[Request<'_>],
+    input: &[u8],
+    limits: Limits,
+) -> Vec<Result<Reply, ParseError>> {
     let mut lines = LineBuffer::new(limits);
     lines.extend(input);
     let mut out = Vec::new();
@@ -37,7 +41,10 @@ fn one(req: Request<'_>, input: &[u8]) -> Result<Reply, ParseError> {
 }
 
 fn var(name: &str, value: &str) -> Variable {
-    Variable { name: name.into(), value: value.into() }
+    Variable {
+        name: name.into(),
+        value: value.into(),
+    }
 }
 
 #[test]
@@ -84,53 +91,147 @@ fn err_line_replaces_a_list_block_and_the_next_reply_still_decodes() {
         Request::ListVar { ups: "d" },
     ];
     let got = decode_all(&reqs, input, Limits::default());
-    let err = |code| Ok(Reply::Error(ServerError { code, detail: String::new() }));
+    let err = |code| {
+        Ok(Reply::Error(ServerError {
+            code,
+            detail: String::new(),
+        }))
+    };
     assert_eq!(got[0], err(ErrorCode::DataStale));
-    assert_eq!(got[1], Ok(Reply::VarList { ups: "b".into(), vars: vec![var("ups.status", "WAIT")] }));
+    assert_eq!(
+        got[1],
+        Ok(Reply::VarList {
+            ups: "b".into(),
+            vars: vec![var("ups.status", "WAIT")]
+        })
+    );
     assert_eq!(got[2], err(ErrorCode::DriverNotConnected));
     assert_eq!(got[3], err(ErrorCode::UnknownUps));
 }
 
 #[test]
 fn list_ups_get_var_list_cmd_ver_netver_ok() {
-    let got = one(Request::ListUps, b"BEGIN LIST UPS\nUPS ups1 \"Description unavailable\"\nUPS ups2 \"\"\nEND LIST UPS\n");
+    let got = one(
+        Request::ListUps,
+        b"BEGIN LIST UPS\nUPS ups1 \"Description unavailable\"\nUPS ups2 \"\"\nEND LIST UPS\n",
+    );
     assert_eq!(
         got.unwrap(),
         Reply::UpsList(vec![
-            UpsEntry { name: "ups1".into(), description: "Description unavailable".into() },
-            UpsEntry { name: "ups2".into(), description: String::new() },
+            UpsEntry {
+                name: "ups1".into(),
+                description: "Description unavailable".into()
+            },
+            UpsEntry {
+                name: "ups2".into(),
+                description: String::new()
+            },
         ])
     );
     let got = one(Request::ListUps, b"BEGIN LIST UPS\nEND LIST UPS\n");
     assert_eq!(got.unwrap(), Reply::UpsList(Vec::new()));
-    let got = one(Request::GetVar { ups: "u", var: "ups.status" }, b"VAR u ups.status \"OB LB\"\n");
-    assert_eq!(got.unwrap(), Reply::Var { ups: "u".into(), var: var("ups.status", "OB LB") });
-    let got = one(Request::GetVar { ups: "u", var: "x" }, b"ERR VAR-NOT-SUPPORTED\n");
-    assert!(matches!(got.unwrap(), Reply::Error(ServerError { code: ErrorCode::VarNotSupported, .. })));
-    let got = one(Request::ListCmd { ups: "u" }, b"BEGIN LIST CMD u\nCMD u load.off\nCMD u beeper.mute\nEND LIST CMD u\n");
-    assert_eq!(got.unwrap(), Reply::CmdList { ups: "u".into(), commands: vec!["load.off".into(), "beeper.mute".into()] });
-    let got = one(Request::Ver, b"Network UPS Tools upsd 2.8.0 - https://www.networkupstools.org/\n");
-    assert_eq!(got.unwrap(), Reply::Text("Network UPS Tools upsd 2.8.0 - https://www.networkupstools.org/".into()));
-    assert_eq!(one(Request::NetVer, b"1.3\n").unwrap(), Reply::Text("1.3".into()));
-    assert_eq!(one(Request::Logout, b"OK Goodbye\n").unwrap(), Reply::Ok("Goodbye".into()));
-    assert_eq!(one(Request::Username("x"), b"OK\n").unwrap(), Reply::Ok(String::new()));
+    let got = one(
+        Request::GetVar {
+            ups: "u",
+            var: "ups.status",
+        },
+        b"VAR u ups.status \"OB LB\"\n",
+    );
+    assert_eq!(
+        got.unwrap(),
+        Reply::Var {
+            ups: "u".into(),
+            var: var("ups.status", "OB LB")
+        }
+    );
+    let got = one(
+        Request::GetVar { ups: "u", var: "x" },
+        b"ERR VAR-NOT-SUPPORTED\n",
+    );
+    assert!(matches!(
+        got.unwrap(),
+        Reply::Error(ServerError {
+            code: ErrorCode::VarNotSupported,
+            ..
+        })
+    ));
+    let got = one(
+        Request::ListCmd { ups: "u" },
+        b"BEGIN LIST CMD u\nCMD u load.off\nCMD u beeper.mute\nEND LIST CMD u\n",
+    );
+    assert_eq!(
+        got.unwrap(),
+        Reply::CmdList {
+            ups: "u".into(),
+            commands: vec!["load.off".into(), "beeper.mute".into()]
+        }
+    );
+    let got = one(
+        Request::Ver,
+        b"Network UPS Tools upsd 2.8.0 - https://www.networkupstools.org/\n",
+    );
+    assert_eq!(
+        got.unwrap(),
+        Reply::Text("Network UPS Tools upsd 2.8.0 - https://www.networkupstools.org/".into())
+    );
+    assert_eq!(
+        one(Request::NetVer, b"1.3\n").unwrap(),
+        Reply::Text("1.3".into())
+    );
+    assert_eq!(
+        one(Request::Logout, b"OK Goodbye\n").unwrap(),
+        Reply::Ok("Goodbye".into())
+    );
+    assert_eq!(
+        one(Request::Username("x"), b"OK\n").unwrap(),
+        Reply::Ok(String::new())
+    );
     let got = one(Request::Password("x"), b"ERR ALREADY-SET-PASSWORD\n").unwrap();
-    assert!(matches!(got, Reply::Error(ServerError { code: ErrorCode::AlreadySetPassword, .. })));
+    assert!(matches!(
+        got,
+        Reply::Error(ServerError {
+            code: ErrorCode::AlreadySetPassword,
+            ..
+        })
+    ));
     let got = one(Request::Ver, b"ERR ACCESS-DENIED extra words\n").unwrap();
-    assert_eq!(got, Reply::Error(ServerError { code: ErrorCode::AccessDenied, detail: "extra words".into() }));
+    assert_eq!(
+        got,
+        Reply::Error(ServerError {
+            code: ErrorCode::AccessDenied,
+            detail: "extra words".into()
+        })
+    );
 }
 
 #[test]
 fn unknown_error_code_is_kept() {
     let got = one(Request::ListVar { ups: "u" }, b"ERR FLUX-CAPACITOR\n").unwrap();
-    assert_eq!(got, Reply::Error(ServerError { code: ErrorCode::Other("FLUX-CAPACITOR".into()), detail: String::new() }));
+    assert_eq!(
+        got,
+        Reply::Error(ServerError {
+            code: ErrorCode::Other("FLUX-CAPACITOR".into()),
+            detail: String::new()
+        })
+    );
 }
 
 #[test]
 fn connection_closed_mid_list_is_truncated() {
-    let got = one(Request::ListVar { ups: "u" }, b"BEGIN LIST VAR u\nVAR u a \"1\"\n");
-    assert_eq!(got, Err(ParseError::Truncated { expected: "LIST VAR u reply".into() }));
-    let got = one(Request::ListVar { ups: "u" }, b"BEGIN LIST VAR u\nVAR u a \"1");
+    let got = one(
+        Request::ListVar { ups: "u" },
+        b"BEGIN LIST VAR u\nVAR u a \"1\"\n",
+    );
+    assert_eq!(
+        got,
+        Err(ParseError::Truncated {
+            expected: "LIST VAR u reply".into()
+        })
+    );
+    let got = one(
+        Request::ListVar { ups: "u" },
+        b"BEGIN LIST VAR u\nVAR u a \"1",
+    );
     assert!(matches!(got, Err(ParseError::Truncated { .. })));
 }
 
@@ -147,15 +248,24 @@ fn wrong_ups_wrong_header_and_garbage_are_unexpected() {
     ];
     for input in cases {
         let got = one(Request::ListVar { ups: "u" }, input);
-        assert!(matches!(got, Err(ParseError::UnexpectedLine { .. })), "{input:?} gave {got:?}");
+        assert!(
+            matches!(got, Err(ParseError::UnexpectedLine { .. })),
+            "{input:?} gave {got:?}"
+        );
     }
-    let got = one(Request::ListVar { ups: "u" }, b"BEGIN LIST VAR u\nVAR u a \"open\n");
+    let got = one(
+        Request::ListVar { ups: "u" },
+        b"BEGIN LIST VAR u\nVAR u a \"open\n",
+    );
     assert!(matches!(got, Err(ParseError::UnterminatedQuote { .. })));
 }
 
 #[test]
 fn endless_list_hits_the_list_cap() {
-    let limits = Limits { max_list_entries: 100, ..Limits::default() };
+    let limits = Limits {
+        max_list_entries: 100,
+        ..Limits::default()
+    };
     let mut input = b"BEGIN LIST VAR u\n".to_vec();
     for i in 0..1000 {
         input.extend_from_slice(format!("VAR u v{i} \"x\"\n").as_bytes());
@@ -170,7 +280,12 @@ fn one_mebibyte_line_is_refused() {
     input.extend(std::iter::repeat_n(b'x', 1 << 20));
     input.extend_from_slice(b"\"\nEND LIST VAR u\n");
     let got = one(Request::ListVar { ups: "u" }, &input);
-    assert_eq!(got, Err(ParseError::LineTooLong { limit: Limits::default().max_line_bytes }));
+    assert_eq!(
+        got,
+        Err(ParseError::LineTooLong {
+            limit: Limits::default().max_line_bytes
+        })
+    );
 }
 
 #[test]

@@ -1,1 +1,27 @@
-fn main() {}
+//! `upsight`: one binary, several roles. Flags → tracing → config → bind → run → exit code;
+//! the roles themselves live in their library crates.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    cli::init_tracing(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(error) => {
+            tracing::error!(%error, "Cannot start the async runtime.");
+            return ExitCode::from(cli::EX_SOFTWARE);
+        }
+    };
+    let code = runtime.block_on(commands::dispatch(cli.command));
+    ExitCode::from(code)
+}

@@ -55,7 +55,11 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder waiting for the first line of the reply.
     pub fn new(expect: Expect, limits: Limits) -> Self {
-        Self { expect, limits, state: State::Start }
+        Self {
+            expect,
+            limits,
+            state: State::Start,
+        }
     }
 
     /// Feeds one line (without terminator). `Ok(None)`: the reply continues.
@@ -72,12 +76,16 @@ impl Decoder {
 
     /// The error to report when the stream ends before the reply completed.
     pub fn truncated(&self) -> ParseError {
-        ParseError::Truncated { expected: self.describe() }
+        ParseError::Truncated {
+            expected: self.describe(),
+        }
     }
 
     fn first_line(&mut self, line: &[u8]) -> Result<Option<Reply>, ParseError> {
         if self.expect == Expect::Text && !line.starts_with(b"ERR ") {
-            return Ok(Some(Reply::Text(String::from_utf8_lossy(line).into_owned())));
+            return Ok(Some(Reply::Text(
+                String::from_utf8_lossy(line).into_owned(),
+            )));
         }
         let words = tokenize(line)?;
         if let Some(err) = parse_error_line(&words) {
@@ -89,8 +97,14 @@ impl Decoder {
             }
             Expect::Var { ups, var } => match words.as_slice() {
                 [v, u, n, value] if v.is(kw::VAR) && eq(u, ups) && eq(n, var) => {
-                    let var = Variable { name: var.clone(), value: value.to_text() };
-                    Ok(Some(Reply::Var { ups: ups.clone(), var }))
+                    let var = Variable {
+                        name: var.clone(),
+                        value: value.to_text(),
+                    };
+                    Ok(Some(Reply::Var {
+                        ups: ups.clone(),
+                        var,
+                    }))
                 }
                 _ => Err(self.unexpected(&format!("VAR {ups} {var} \"<value>\""), line)),
             },
@@ -119,15 +133,23 @@ impl Decoder {
             _ => 0,
         };
         if len >= self.limits.max_list_entries {
-            return Err(ParseError::ListTooLong { limit: self.limits.max_list_entries });
+            return Err(ParseError::ListTooLong {
+                limit: self.limits.max_list_entries,
+            });
         }
         let pushed = match (&mut list, words.as_slice()) {
             (Reply::UpsList(entries), [u, name, desc]) if u.is(kw::UPS) => {
-                entries.push(UpsEntry { name: name.to_text(), description: desc.to_text() });
+                entries.push(UpsEntry {
+                    name: name.to_text(),
+                    description: desc.to_text(),
+                });
                 true
             }
             (Reply::VarList { ups, vars }, [v, u, name, value]) if v.is(kw::VAR) && eq(u, ups) => {
-                vars.push(Variable { name: name.to_text(), value: value.to_text() });
+                vars.push(Variable {
+                    name: name.to_text(),
+                    value: value.to_text(),
+                });
                 true
             }
             (Reply::CmdList { ups, commands }, [c, u, name]) if c.is(kw::CMD) && eq(u, ups) => {
@@ -155,8 +177,14 @@ impl Decoder {
 
     fn empty_list(&self) -> Reply {
         match &self.expect {
-            Expect::VarList { ups } => Reply::VarList { ups: ups.clone(), vars: Vec::new() },
-            Expect::CmdList { ups } => Reply::CmdList { ups: ups.clone(), commands: Vec::new() },
+            Expect::VarList { ups } => Reply::VarList {
+                ups: ups.clone(),
+                vars: Vec::new(),
+            },
+            Expect::CmdList { ups } => Reply::CmdList {
+                ups: ups.clone(),
+                commands: Vec::new(),
+            },
             _ => Reply::UpsList(Vec::new()),
         }
     }
@@ -173,7 +201,10 @@ impl Decoder {
     }
 
     fn unexpected(&self, expected: &str, line: &[u8]) -> ParseError {
-        ParseError::UnexpectedLine { expected: expected.to_owned(), got: excerpt(line) }
+        ParseError::UnexpectedLine {
+            expected: expected.to_owned(),
+            got: excerpt(line),
+        }
     }
 }
 
@@ -200,5 +231,9 @@ fn eq(word: &Word<'_>, text: &str) -> bool {
 }
 
 fn join(words: &[Word<'_>]) -> String {
-    words.iter().map(Word::to_text).collect::<Vec<_>>().join(" ")
+    words
+        .iter()
+        .map(Word::to_text)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -17,7 +17,11 @@ pub struct LineBuffer {
 impl LineBuffer {
     /// An empty buffer with the given caps.
     pub fn new(limits: Limits) -> Self {
-        Self { buf: Vec::with_capacity(16 * 1024), start: 0, limits }
+        Self {
+            buf: Vec::with_capacity(16 * 1024),
+            start: 0,
+            limits,
+        }
     }
 
     /// Appends received bytes. Consumed lines are compacted away first.
@@ -34,12 +38,16 @@ impl LineBuffer {
         let pending = &self.buf[self.start..];
         let Some(pos) = pending.iter().position(|&b| b == b'\n') else {
             if pending.len() > self.limits.max_line_bytes {
-                return Err(ParseError::LineTooLong { limit: self.limits.max_line_bytes });
+                return Err(ParseError::LineTooLong {
+                    limit: self.limits.max_line_bytes,
+                });
             }
             return Ok(None);
         };
         if pos > self.limits.max_line_bytes {
-            return Err(ParseError::LineTooLong { limit: self.limits.max_line_bytes });
+            return Err(ParseError::LineTooLong {
+                limit: self.limits.max_line_bytes,
+            });
         }
         let begin = self.start;
         self.start += pos + 1;
@@ -86,14 +94,20 @@ mod tests {
 
     #[test]
     fn long_line_without_terminator_is_an_error() {
-        let limits = Limits { max_line_bytes: 16, ..Limits::default() };
+        let limits = Limits {
+            max_line_bytes: 16,
+            ..Limits::default()
+        };
         let err = lines(&[&[b'x'; 17]], limits).unwrap_err();
         assert_eq!(err, ParseError::LineTooLong { limit: 16 });
     }
 
     #[test]
     fn long_line_with_terminator_is_an_error() {
-        let limits = Limits { max_line_bytes: 4, ..Limits::default() };
+        let limits = Limits {
+            max_line_bytes: 4,
+            ..Limits::default()
+        };
         let err = lines(&[b"12345\n"], limits).unwrap_err();
         assert_eq!(err, ParseError::LineTooLong { limit: 4 });
         assert_eq!(lines(&[b"1234\n"], limits).unwrap(), vec![b"1234".to_vec()]);

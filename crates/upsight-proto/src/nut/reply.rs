@@ -76,7 +76,11 @@ pub fn encode_reply(reply: &Reply, out: &mut Vec<u8>) -> Result<(), EncodeError>
         Reply::UpsList(entries) => {
             line(&[kw::BEGIN, kw::LIST, kw::UPS]);
             for e in entries {
-                line(&[kw::UPS, name("UPS name", &e.name)?, &quote("description", &e.description)?]);
+                line(&[
+                    kw::UPS,
+                    name("UPS name", &e.name)?,
+                    &quote("description", &e.description)?,
+                ]);
             }
             line(&[kw::END, kw::LIST, kw::UPS]);
         }
@@ -84,7 +88,12 @@ pub fn encode_reply(reply: &Reply, out: &mut Vec<u8>) -> Result<(), EncodeError>
             let ups = name("UPS name", ups)?;
             line(&[kw::BEGIN, kw::LIST, kw::VAR, ups]);
             for v in vars {
-                line(&[kw::VAR, ups, name("variable name", &v.name)?, &quote("value", &v.value)?]);
+                line(&[
+                    kw::VAR,
+                    ups,
+                    name("variable name", &v.name)?,
+                    &quote("value", &v.value)?,
+                ]);
             }
             line(&[kw::END, kw::LIST, kw::VAR, ups]);
         }
@@ -100,14 +109,12 @@ pub fn encode_reply(reply: &Reply, out: &mut Vec<u8>) -> Result<(), EncodeError>
             }
             line(&[kw::END, kw::LIST, kw::CMD, ups]);
         }
-        Reply::Text(text) => {
-            if text.contains(['\n', '\r']) {
-                return Err(EncodeError::LineBreak { what: "text" });
-            }
-            line(&[text]);
+        Reply::Text(text) => line(&[one_line("text", text)?]),
+        Reply::Ok(detail) => line(&[kw::OK, one_line("detail", detail)?].map(str::trim_end)),
+        Reply::Error(err) => {
+            let code = name("error code", err.code.as_str())?;
+            line(&[kw::ERR, code, one_line("detail", &err.detail)?]);
         }
-        Reply::Ok(detail) => line(&[kw::OK, detail].map(str::trim_end)),
-        Reply::Error(err) => line(&[kw::ERR, name("error code", err.code.as_str())?, &err.detail]),
     }
     // `OK` and `ERR` without detail must not end in a space.
     if matches!(reply, Reply::Ok(_) | Reply::Error(_)) && out.ends_with(b" \n") {
@@ -115,4 +122,49 @@ pub fn encode_reply(reply: &Reply, out: &mut Vec<u8>) -> Result<(), EncodeError>
         out.push(b'\n');
     }
     Ok(())
+}
+
+/// Free text sent unquoted: a line break in it would end the reply early and desynchronise
+/// every reply after it, so it is refused like a line break in a quoted value.
+fn one_line<'a>(what: &'static str, text: &'a str) -> Result<&'a str, EncodeError> {
+    if text.contains(['\n', '\r']) {
+        Err(EncodeError::LineBreak { what })
+    } else {
+        Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Regression (found by `tests/properties.rs`): an `OK`/`ERR` detail with a line break was
+    // written raw, so one reply became two lines on the wire.
+    #[test]
+    fn line_break_in_free_text_is_refused() {
+        let error = |detail: &str| {
+            Reply::Error(ServerError {
+                code: ErrorCode::AccessDenied,
+                detail: detail.into(),
+            })
+        };
+        let cases = [
+            (error("\n"), "detail"),
+            (error("a\rb"), "detail"),
+            (Reply::Ok("x\nERR DATA-STALE".into()), "detail"),
+            (Reply::Ok("x\n".into()), "detail"),
+            (Reply::Text("1.3\r".into()), "text"),
+        ];
+        for (reply, what) in cases {
+            let mut out = Vec::new();
+            assert_eq!(
+                encode_reply(&reply, &mut out),
+                Err(EncodeError::LineBreak { what })
+            );
+            assert!(out.is_empty(), "{reply:?} wrote {out:?}");
+        }
+        let mut out = Vec::new();
+        encode_reply(&error("extra words"), &mut out).unwrap();
+        assert_eq!(out, b"ERR ACCESS-DENIED extra words\n");
+    }
 }

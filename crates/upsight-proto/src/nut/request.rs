@@ -44,7 +44,9 @@ pub enum Request<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
     /// A UPS or variable name that cannot be sent as one unquoted word.
-    #[error("invalid {what} {value:?}: must be non-empty printable ASCII without spaces, quotes or backslashes")]
+    #[error(
+        "invalid {what} {value:?}: must be non-empty printable ASCII without spaces, quotes or backslashes"
+    )]
     InvalidName {
         /// Which argument.
         what: &'static str,
@@ -70,7 +72,12 @@ impl Request<'_> {
             Self::ListUps => push(&[kw::LIST, kw::UPS]),
             Self::ListVar { ups } => push(&[kw::LIST, kw::VAR, name("UPS name", ups)?]),
             Self::GetVar { ups, var } => {
-                push(&[kw::GET, kw::VAR, name("UPS name", ups)?, name("variable name", var)?]);
+                push(&[
+                    kw::GET,
+                    kw::VAR,
+                    name("UPS name", ups)?,
+                    name("variable name", var)?,
+                ]);
             }
             Self::ListCmd { ups } => push(&[kw::LIST, kw::CMD, name("UPS name", ups)?]),
             Self::Ver => push(&[kw::VER]),
@@ -86,9 +93,16 @@ impl Request<'_> {
     pub fn expect(&self) -> Expect {
         match *self {
             Self::ListUps => Expect::UpsList,
-            Self::ListVar { ups } => Expect::VarList { ups: ups.to_owned() },
-            Self::GetVar { ups, var } => Expect::Var { ups: ups.to_owned(), var: var.to_owned() },
-            Self::ListCmd { ups } => Expect::CmdList { ups: ups.to_owned() },
+            Self::ListVar { ups } => Expect::VarList {
+                ups: ups.to_owned(),
+            },
+            Self::GetVar { ups, var } => Expect::Var {
+                ups: ups.to_owned(),
+                var: var.to_owned(),
+            },
+            Self::ListCmd { ups } => Expect::CmdList {
+                ups: ups.to_owned(),
+            },
             Self::Ver | Self::NetVer => Expect::Text,
             Self::Username(_) | Self::Password(_) | Self::Logout => Expect::Ok,
         }
@@ -98,8 +112,17 @@ impl Request<'_> {
 /// Checks that `value` is a valid unquoted NUT name (UPS or variable).
 pub(crate) fn name<'a>(what: &'static str, value: &'a str) -> Result<&'a str, EncodeError> {
     let ok = !value.is_empty()
-        && value.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\' | b'#'));
-    if ok { Ok(value) } else { Err(EncodeError::InvalidName { what, value: value.to_owned() }) }
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\\' | b'#'));
+    if ok {
+        Ok(value)
+    } else {
+        Err(EncodeError::InvalidName {
+            what,
+            value: value.to_owned(),
+        })
+    }
 }
 
 /// Quotes `value` with the backslash escapes upsd uses (`\`, `"`, `#`).
@@ -134,12 +157,21 @@ mod tests {
         let cases: &[(Request<'_>, &str)] = &[
             (Request::ListUps, "LIST UPS\n"),
             (Request::ListVar { ups: "ups1" }, "LIST VAR ups1\n"),
-            (Request::GetVar { ups: "u", var: "ups.status" }, "GET VAR u ups.status\n"),
+            (
+                Request::GetVar {
+                    ups: "u",
+                    var: "ups.status",
+                },
+                "GET VAR u ups.status\n",
+            ),
             (Request::ListCmd { ups: "u" }, "LIST CMD u\n"),
             (Request::Ver, "VER\n"),
             (Request::NetVer, "NETVER\n"),
             (Request::Username("mon"), "USERNAME \"mon\"\n"),
-            (Request::Password(r#"p"a\s#s"#), "PASSWORD \"p\\\"a\\\\s\\#s\"\n"),
+            (
+                Request::Password(r#"p"a\s#s"#),
+                "PASSWORD \"p\\\"a\\\\s\\#s\"\n",
+            ),
             (Request::Logout, "LOGOUT\n"),
         ];
         for (req, want) in cases {
@@ -157,6 +189,9 @@ mod tests {
         }
         let err = encode(Request::Password("x\ny")).unwrap_err();
         assert_eq!(err, EncodeError::LineBreak { what: "password" });
-        assert!(!err.to_string().contains('x'), "the secret must not be in the message");
+        assert!(
+            !err.to_string().contains('x'),
+            "the secret must not be in the message"
+        );
     }
 }

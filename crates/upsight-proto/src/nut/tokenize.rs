@@ -63,10 +63,22 @@ fn scan_word(line: &[u8], start: usize) -> Result<(Word<'_>, usize), ParseError>
         .map_or(line.len(), |p| body + p);
     if quoted && line.get(end) == Some(&b'"') && is_boundary(line, end + 1) {
         let bytes = Cow::Borrowed(&line[body..end]);
-        return Ok((Word { bytes, quoted: true }, end + 1));
+        return Ok((
+            Word {
+                bytes,
+                quoted: true,
+            },
+            end + 1,
+        ));
     }
     if !quoted && !matches!(line.get(end), Some(b'\\' | b'"')) {
-        return Ok((Word { bytes: Cow::Borrowed(&line[body..end]), quoted: false }, end));
+        return Ok((
+            Word {
+                bytes: Cow::Borrowed(&line[body..end]),
+                quoted: false,
+            },
+            end,
+        ));
     }
     scan_word_slow(line, start)
 }
@@ -85,7 +97,9 @@ fn scan_word_slow(line: &[u8], start: usize) -> Result<(Word<'_>, usize), ParseE
         match line[i] {
             b'\\' => {
                 let Some(&next) = line.get(i + 1) else {
-                    return Err(ParseError::DanglingEscape { line: excerpt(line) });
+                    return Err(ParseError::DanglingEscape {
+                        line: excerpt(line),
+                    });
                 };
                 out.push(next);
                 i += 2;
@@ -101,9 +115,17 @@ fn scan_word_slow(line: &[u8], start: usize) -> Result<(Word<'_>, usize), ParseE
         i += 1;
     }
     if in_quotes {
-        return Err(ParseError::UnterminatedQuote { line: excerpt(line) });
+        return Err(ParseError::UnterminatedQuote {
+            line: excerpt(line),
+        });
     }
-    Ok((Word { bytes: Cow::Owned(out), quoted: was_quoted }, i))
+    Ok((
+        Word {
+            bytes: Cow::Owned(out),
+            quoted: was_quoted,
+        },
+        i,
+    ))
 }
 
 #[cfg(test)]
@@ -111,19 +133,41 @@ mod tests {
     use super::*;
 
     fn words(line: &str) -> Vec<String> {
-        tokenize(line.as_bytes()).unwrap().iter().map(Word::to_text).collect()
+        tokenize(line.as_bytes())
+            .unwrap()
+            .iter()
+            .map(Word::to_text)
+            .collect()
     }
 
     #[test]
     fn table() {
         let cases: &[(&str, &[&str])] = &[
-            ("VAR ups1 ups.status \"OL\"", &["VAR", "ups1", "ups.status", "OL"]),
+            (
+                "VAR ups1 ups.status \"OL\"",
+                &["VAR", "ups1", "ups.status", "OL"],
+            ),
             ("VAR u v \"\"", &["VAR", "u", "v", ""]),
-            (r#"VAR u v "a \"quoted\" word""#, &["VAR", "u", "v", "a \"quoted\" word"]),
-            (r#"VAR u v "back\\slash""#, &["VAR", "u", "v", "back\\slash"]),
-            (r#"VAR u v "hash \# sign""#, &["VAR", "u", "v", "hash # sign"]),
-            ("VAR u v \"two  spaces \"", &["VAR", "u", "v", "two  spaces "]),
-            ("  leading   and trailing  ", &["leading", "and", "trailing"]),
+            (
+                r#"VAR u v "a \"quoted\" word""#,
+                &["VAR", "u", "v", "a \"quoted\" word"],
+            ),
+            (
+                r#"VAR u v "back\\slash""#,
+                &["VAR", "u", "v", "back\\slash"],
+            ),
+            (
+                r#"VAR u v "hash \# sign""#,
+                &["VAR", "u", "v", "hash # sign"],
+            ),
+            (
+                "VAR u v \"two  spaces \"",
+                &["VAR", "u", "v", "two  spaces "],
+            ),
+            (
+                "  leading   and trailing  ",
+                &["leading", "and", "trailing"],
+            ),
             ("ab\"c d\"ef", &["abc def"]),
             ("tab\tsep", &["tab", "sep"]),
             ("", &[]),
@@ -154,8 +198,14 @@ mod tests {
             tokenize(b"VAR u v \"open"),
             Err(ParseError::UnterminatedQuote { .. })
         ));
-        assert!(matches!(tokenize(b"VAR u v \\"), Err(ParseError::DanglingEscape { .. })));
-        assert!(matches!(tokenize(b"\"a\\"), Err(ParseError::DanglingEscape { .. })));
+        assert!(matches!(
+            tokenize(b"VAR u v \\"),
+            Err(ParseError::DanglingEscape { .. })
+        ));
+        assert!(matches!(
+            tokenize(b"\"a\\"),
+            Err(ParseError::DanglingEscape { .. })
+        ));
     }
 
     #[test]

@@ -1,0 +1,227 @@
+//! Stage one of configuration: the TOML shape, with defaults, before validation.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use upsight_model::UpsName;
+
+use super::{Config, ConfigError, ConfigErrors, NUT_PORT, NutServer, Secret};
+
+/// The configuration file as written (`deny_unknown_fields`: a typo is an error).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// HTTP listen address (`UPSIGHT_LISTEN`).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Poll interval (`UPSIGHT_INTERVAL`), e.g. `"5s"`.
+    #[serde(default = "default_interval", with = "humantime_serde")]
+    pub interval: Duration,
+    /// `[[nut]]` sections.
+    #[serde(default)]
+    pub nut: Vec<RawNutServer>,
+}
+
+/// One `[[nut]]` section as written.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNutServer {
+    /// `host`, `host:port` or `[v6]:port`.
+    pub address: String,
+    /// Explicit UPS names; absent means `LIST UPS` discovery.
+    pub ups: Option<Vec<String>>,
+    /// Prefix for the `ups` label.
+    #[serde(default)]
+    pub prefix: String,
+    /// Optional NUT username.
+    pub username: Option<String>,
+    /// Optional NUT password (prefer `password_file`).
+    pub password: Option<String>,
+    /// File holding the NUT password.
+    pub password_file: Option<PathBuf>,
+    /// TCP connect deadline.
+    #[serde(default, with = "humantime_serde")]
+    pub connect_timeout: Option<Duration>,
+    /// Per-read deadline.
+    #[serde(default, with = "humantime_serde")]
+    pub read_timeout: Option<Duration>,
+    /// Whole-poll deadline (at most `interval`).
+    #[serde(default, with = "humantime_serde")]
+    pub poll_timeout: Option<Duration>,
+}
+
+fn default_listen() -> String {
+    "0.0.0.0:9955".to_owned()
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(5)
+}
+
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl RawConfig {
+    /// Applies the public `UPSIGHT_*` overrides (design.md §3).
+    pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigErrors> {
+        if let Some(listen) = env("UPSIGHT_LISTEN") {
+            self.listen = listen;
+        }
+        if let Some(text) = env("UPSIGHT_INTERVAL") {
+            self.interval = humantime::parse_duration(&text).map_err(|e| {
+                ConfigErrors::one("UPSIGHT_INTERVAL", format!("{text:?} is not a duration: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Stage two: checks every value and produces a [`Config`], or every error found.
+    pub fn validate(self) -> Result<Config, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut err = |path: String, message: String| errors.push(ConfigError { path, message });
+        let listen = self.listen.parse().map_err(|_| {
+            err("listen".into(), format!("{:?} is not an address like 0.0.0.0:9955", self.listen));
+        });
+        if !(MIN_INTERVAL..=MAX_INTERVAL).contains(&self.interval) {
+            err(
+                "interval".into(),
+                format!("{} is out of range (100ms to 1h)", humantime::format_duration(self.interval)),
+            );
+        }
+        if self.nut.is_empty() {
+            err("nut".into(), "no devices configured: add a [[nut]] section".into());
+        }
+        let mut nut = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, raw) in self.nut.into_iter().enumerate() {
+            if let Some(server) = raw.validate(i, self.interval, &mut seen, &mut err) {
+                nut.push(server);
+            }
+        }
+        match listen {
+            Ok(listen) if errors.is_empty() => Ok(Config { listen, interval: self.interval, nut }),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+impl RawNutServer {
+    fn validate(
+        self,
+        i: usize,
+        interval: Duration,
+        seen: &mut HashSet<String>,
+        err: &mut dyn FnMut(String, String),
+    ) -> Option<NutServer> {
+        let at = |key: &str| format!("nut[{i}].{key}");
+        let mut failed = false;
+        let mut fail = |path: String, message: String| {
+            failed = true;
+            err(path, message);
+        };
+        let (host, port) = parse_address(&self.address)
+            .map_err(|m| fail(at("address"), format!("{:?}: {m}", self.address)))
+            .unwrap_or_default();
+        let ups = self.ups.map(|names| {
+            let mut out = Vec::new();
+            for (j, name) in names.iter().enumerate() {
+                let path = format!("nut[{i}].ups[{j}]");
+                match name.parse::<UpsName>() {
+                    Err(e) => fail(path, e.to_string()),
+                    Ok(n) => match format!("{}{n}", self.prefix).parse::<UpsName>() {
+                        Err(e) => fail(at("prefix"), e.to_string()),
+                        Ok(label) if !seen.insert(label.to_string()) => {
+                            fail(path, format!("device name {label:?} is used twice"));
+                        }
+                        Ok(_) => out.push(n),
+                    },
+                }
+            }
+            out
+        });
+        if !self.prefix.is_empty() && self.prefix.parse::<UpsName>().is_err() {
+            fail(at("prefix"), format!("{:?} may only contain ASCII letters, digits, '_', '-' and '.'", self.prefix));
+        }
+        let password = match (self.password, self.password_file) {
+            (Some(_), Some(_)) => {
+                fail(at("password"), "set password or password_file, not both".into());
+                None
+            }
+            (Some(p), None) => Some(Secret::new(p)),
+            (None, Some(path)) => read_secret(&path).map_err(|m| fail(at("password_file"), m)).ok(),
+            (None, None) => None,
+        };
+        if password.is_some() && self.username.is_none() {
+            fail(at("username"), "a password needs a username".into());
+        }
+        let poll_timeout = self.poll_timeout.unwrap_or(interval.mul_f64(0.8));
+        if poll_timeout > interval || poll_timeout.is_zero() {
+            let shown = humantime::format_duration(poll_timeout);
+            fail(at("poll_timeout"), format!("{shown} must be above 0 and at most the interval"));
+        }
+        let io_default = DEFAULT_IO_TIMEOUT.min(poll_timeout);
+        let connect_timeout = self.connect_timeout.unwrap_or(io_default);
+        let read_timeout = self.read_timeout.unwrap_or(io_default);
+        for (key, value) in [("connect_timeout", connect_timeout), ("read_timeout", read_timeout)] {
+            if value > poll_timeout || value.is_zero() {
+                let shown = humantime::format_duration(value);
+                fail(at(key), format!("{shown} must be above 0 and at most poll_timeout"));
+            }
+        }
+        (!failed).then_some(NutServer {
+            host,
+            port,
+            ups,
+            prefix: self.prefix,
+            username: self.username,
+            password,
+            connect_timeout,
+            read_timeout,
+            poll_timeout,
+        })
+    }
+}
+
+/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address.
+fn parse_address(text: &str) -> Result<(String, u16), String> {
+    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0).ok_or(format!("port {p:?} is out of range (1-65535)"));
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("missing ']'")?;
+        return match after.strip_prefix(':') {
+            Some(p) => Ok((host.to_owned(), port(p)?)),
+            None if after.is_empty() => Ok((host.to_owned(), NUT_PORT)),
+            None => Err("unexpected text after ']'".into()),
+        };
+    }
+    match text.matches(':').count() {
+        0 if !text.is_empty() => Ok((text.to_owned(), NUT_PORT)),
+        1 => {
+            let (host, p) = text.split_once(':').ok_or("missing port")?;
+            if host.is_empty() {
+                return Err("missing host".into());
+            }
+            Ok((host.to_owned(), port(p)?))
+        }
+        0 => Err("empty address".into()),
+        _ => Ok((text.to_owned(), NUT_PORT)),
+    }
+    .and_then(|(h, p)| {
+        if h.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Err("host contains whitespace".into())
+        } else {
+            Ok((h, p))
+        }
+    })
+}
+
+fn read_secret(path: &std::path::Path) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let value = text.trim_end_matches(['\n', '\r']);
+    if value.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
+    Ok(Secret::new(value.to_owned()))
+}

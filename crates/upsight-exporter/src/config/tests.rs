@@ -1,0 +1,139 @@
+//! Configuration parsing and validation tests.
+
+use std::time::Duration;
+
+use super::*;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn parse(text: &str) -> Result<Config, ConfigErrors> {
+    Config::parse(text, &no_env)
+}
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let cfg = parse("[[nut]]\naddress = \"127.0.0.1\"\n").unwrap();
+    assert_eq!(cfg.listen.to_string(), "0.0.0.0:9955");
+    assert_eq!(cfg.interval, Duration::from_secs(5));
+    let s = &cfg.nut[0];
+    assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 3493));
+    assert!(s.ups.is_none());
+    assert_eq!(s.poll_timeout, Duration::from_secs(4));
+    assert_eq!(s.connect_timeout, Duration::from_secs(2));
+}
+
+#[test]
+fn full_config() {
+    let cfg = parse(
+        r#"
+listen = "127.0.0.1:9000"
+interval = "10s"
+[[nut]]
+address = "[::1]:13493"
+ups = ["a", "b"]
+prefix = "site1-"
+username = "mon"
+password = "pw"
+connect_timeout = "1s"
+read_timeout = "500ms"
+poll_timeout = "3s"
+"#,
+    )
+    .unwrap();
+    let s = &cfg.nut[0];
+    assert_eq!((s.host.as_str(), s.port), ("::1", 13493));
+    assert_eq!(s.endpoint(), "[::1]:13493");
+    assert_eq!(s.ups.as_ref().unwrap().len(), 2);
+    assert_eq!(s.password.as_ref().unwrap().expose(), "pw");
+    assert_eq!(format!("{:?}", s.password), "Some(<redacted>)");
+    assert_eq!(s.read_timeout, Duration::from_millis(500));
+}
+
+#[test]
+fn unknown_keys_are_errors_naming_the_key_and_line() {
+    let err = parse("[[nut]]\naddress = \"h\"\nadress = \"x\"\n").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("adress"), "{text}");
+    assert!(text.contains("line 3"), "{text}");
+    let err = parse("listn = \"x\"\n").unwrap_err();
+    assert!(err.to_string().contains("listn"));
+}
+
+#[test]
+fn bad_values_name_path_and_value() {
+    let err = parse(
+        r#"
+listen = "nowhere"
+interval = "0s"
+[[nut]]
+address = "h:70000"
+[[nut]]
+address = "h2"
+ups = ["ok", "bad name"]
+poll_timeout = "1h"
+"#,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    for want in [
+        "listen: \"nowhere\"",
+        "interval: 0s is out of range",
+        "nut[0].address: \"h:70000\": port \"70000\" is out of range",
+        "nut[1].ups[1]: device name \"bad name\"",
+        "nut[1].poll_timeout: 1h must be",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn duplicate_names_across_servers_are_errors_unless_prefixed() {
+    let text = "[[nut]]\naddress = \"a\"\nups = [\"u\"]\n[[nut]]\naddress = \"b\"\nups = [\"u\"]\n";
+    let err = parse(text).unwrap_err();
+    assert!(err.to_string().contains("nut[1].ups[0]: device name \"u\" is used twice"));
+    let ok = text.replace("address = \"b\"", "address = \"b\"\nprefix = \"b-\"");
+    assert!(parse(&ok).is_ok());
+}
+
+#[test]
+fn secrets_password_file_and_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::File::create(&file).and_then(|mut f| std::io::Write::write_all(&mut f, b"s3cret\n")).unwrap();
+    let cfg = parse(&format!(
+        "[[nut]]\naddress = \"h\"\nusername = \"u\"\npassword_file = {:?}\n",
+        file.display().to_string()
+    ))
+    .unwrap();
+    assert_eq!(cfg.nut[0].password.as_ref().unwrap().expose(), "s3cret");
+    let err = parse("[[nut]]\naddress = \"h\"\nusername = \"u\"\npassword = \"a\"\npassword_file = \"/x\"\n")
+        .unwrap_err();
+    assert!(err.to_string().contains("not both"));
+    let err = parse("[[nut]]\naddress = \"h\"\npassword_file = \"/does/not/exist\"\n").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("nut[0].password_file: cannot read /does/not/exist"), "{text}");
+    assert!(text.contains("nut[0].username: a password needs a username"), "{text}");
+}
+
+#[test]
+fn env_overrides_go_through_the_injected_lookup() {
+    let env = |k: &str| match k {
+        "UPSIGHT_LISTEN" => Some("127.0.0.1:1234".to_owned()),
+        "UPSIGHT_INTERVAL" => Some("2s".to_owned()),
+        _ => None,
+    };
+    let cfg = Config::parse("[[nut]]\naddress = \"h\"\n", &env).unwrap();
+    assert_eq!(cfg.listen.to_string(), "127.0.0.1:1234");
+    assert_eq!(cfg.interval, Duration::from_secs(2));
+    let bad = |k: &str| (k == "UPSIGHT_INTERVAL").then(|| "soon".to_owned());
+    let err = Config::parse("[[nut]]\naddress = \"h\"\n", &bad).unwrap_err();
+    assert!(err.to_string().starts_with("UPSIGHT_INTERVAL: \"soon\" is not a duration"));
+}
+
+#[test]
+fn no_sources_is_an_error() {
+    let err = parse("").unwrap_err();
+    assert_eq!(err.to_string(), "nut: no devices configured: add a [[nut]] section");
+}

@@ -1,0 +1,202 @@
+//! Renders a [`Snapshot`] as OpenMetrics text with prometheus-client: a [`Collector`] that
+//! encodes fresh const metrics from the snapshot on every scrape. Pure: no I/O, no clock.
+
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use upsight_model::{DeviceState, FailureReason, Snapshot, StatusFlag};
+
+use crate::metrics::{self as names, MEASURE_HELP, MEASURES, help};
+
+/// The Content-Type of the exposition. prometheus-client writes OpenMetrics only; served as
+/// `text/plain`, Prometheus would reject the scrape.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Version and revision for `upsight_build_info`.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildInfo {
+    /// Crate version.
+    pub version: &'static str,
+    /// Git revision, or `unknown`.
+    pub revision: &'static str,
+    /// Target triple the binary was built for.
+    pub target: &'static str,
+}
+
+/// This build's version and revision.
+pub const BUILD: BuildInfo = BuildInfo {
+    version: env!("CARGO_PKG_VERSION"),
+    revision: env!("UPSIGHT_REVISION"),
+    target: env!("UPSIGHT_TARGET"),
+};
+
+/// `VERSION (revision REV, target TRIPLE)`, for `--version`.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (revision ",
+    env!("UPSIGHT_REVISION"),
+    ", target ",
+    env!("UPSIGHT_TARGET"),
+    ")"
+);
+
+/// Appends the OpenMetrics exposition of `snapshot` (ending in `# EOF`) to `out`.
+pub fn render(snapshot: &Arc<Snapshot>, out: &mut String) -> std::fmt::Result {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(SnapshotCollector(Arc::clone(snapshot))));
+    prometheus_client::encoding::text::encode(out, &registry)
+}
+
+#[derive(Debug)]
+struct SnapshotCollector(Arc<Snapshot>);
+
+type Enc<'a> = DescriptorEncoder<'a>;
+type Res = Result<(), std::fmt::Error>;
+
+impl Collector for SnapshotCollector {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> Res {
+        let devices = &self.0.devices;
+        gauge(&mut enc, names::UP, help::UP, devices.iter().map(|d| (d, bool_value(d.is_up()))))?;
+        gauge(&mut enc, names::STALE, help::STALE, devices.iter().map(|d| (d, bool_value(d.is_stale()))))?;
+        let success = devices.iter().filter_map(|d| {
+            let at = d.last_success?.duration_since(UNIX_EPOCH).ok()?;
+            Some((d, at.as_secs_f64()))
+        });
+        gauge(&mut enc, names::LAST_SUCCESS, help::LAST_SUCCESS, success)?;
+        encode_status(&mut enc, devices)?;
+        encode_measures(&mut enc, devices)?;
+        encode_info(&mut enc, devices)?;
+        encode_self(&mut enc, devices)
+    }
+}
+
+fn bool_value(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+fn ups_label(d: &DeviceState) -> [(&'static str, &str); 1] {
+    [("ups", d.name.as_str())]
+}
+
+/// One gauge family with one `{ups}` series per item; nothing when there are no items.
+fn gauge<'d>(
+    enc: &mut Enc<'_>,
+    name: &str,
+    help: &str,
+    values: impl Iterator<Item = (&'d DeviceState, f64)>,
+) -> Res {
+    let mut values = values.peekable();
+    if values.peek().is_none() {
+        return Ok(());
+    }
+    let mut family = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (device, value) in values {
+        family.encode_family(&ups_label(device))?.encode_gauge(&value)?;
+    }
+    Ok(())
+}
+
+fn up_devices(devices: &[DeviceState]) -> impl Iterator<Item = (&DeviceState, &upsight_model::Reading)> {
+    devices.iter().filter(|d| d.is_up()).filter_map(|d| Some((d, d.reading.as_deref()?)))
+}
+
+fn encode_status(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
+    if up_devices(devices).next().is_none() {
+        return Ok(());
+    }
+    let mut family = enc.encode_descriptor(names::STATUS, help::STATUS, None, MetricType::Gauge)?;
+    for (device, reading) in up_devices(devices) {
+        for flag in &StatusFlag::KNOWN {
+            let labels = [("ups", device.name.as_str()), ("flag", flag.as_str())];
+            family.encode_family(&labels)?.encode_gauge(&bool_value(reading.status.has(flag)))?;
+        }
+    }
+    let others = up_devices(devices).map(|(d, r)| (d, r.status.others().count() as f64));
+    gauge(enc, names::STATUS_OTHER, help::STATUS_OTHER, others)
+}
+
+/// Measured values: one family per quantity present, series in device order. Samples are
+/// sorted by quantity, so one cursor per device walks them exactly once.
+fn encode_measures(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
+    let readings: Vec<_> = up_devices(devices).collect();
+    let mut cursors = vec![0usize; readings.len()];
+    for (index, measure) in MEASURES.iter().enumerate() {
+        let present = readings.iter().zip(&cursors).any(|((_, r), &c)| {
+            r.samples.get(c).is_some_and(|s| s.quantity == measure.quantity)
+        });
+        if !present {
+            continue;
+        }
+        let mut family = enc.encode_descriptor(measure.name, &MEASURE_HELP[index], None, MetricType::Gauge)?;
+        for ((device, reading), cursor) in readings.iter().zip(cursors.iter_mut()) {
+            while let Some(s) = reading.samples.get(*cursor).filter(|s| s.quantity == measure.quantity) {
+                let ups = ("ups", device.name.as_str());
+                let value = s.value;
+                match (&s.phase, &s.outlet) {
+                    (Some(p), _) => family.encode_family(&[ups, ("phase", p.as_str())])?.encode_gauge(&value)?,
+                    (None, Some(o)) => family.encode_family(&[ups, ("outlet", o.as_str())])?.encode_gauge(&value)?,
+                    (None, None) => family.encode_family(&[ups])?.encode_gauge(&value)?,
+                }
+                *cursor += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn encode_info(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
+    let known: Vec<_> = devices.iter().filter_map(|d| Some((d, d.reading.as_deref()?))).collect();
+    if known.is_empty() {
+        return Ok(());
+    }
+    let mut family = enc.encode_descriptor(names::INFO_FAMILY, help::INFO, None, MetricType::Info)?;
+    for (device, reading) in known {
+        let i = &reading.info;
+        let labels = [
+            ("ups", device.name.as_str()),
+            ("source", reading.source.as_str()),
+            ("driver", i.driver.as_str()),
+            ("manufacturer", i.manufacturer.as_str()),
+            ("model", i.model.as_str()),
+            ("firmware", i.firmware.as_str()),
+            ("type", i.device_type.as_str()),
+        ];
+        family.encode_info(&labels)?;
+    }
+    Ok(())
+}
+
+fn encode_self(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
+    let build = [("version", BUILD.version), ("revision", BUILD.revision)];
+    enc.encode_descriptor(names::BUILD_FAMILY, help::BUILD, None, MetricType::Info)?
+        .encode_info(&build)?;
+    let durations = devices.iter().filter(|d| d.polls > 0).map(|d| (d, d.last_duration.as_secs_f64()));
+    gauge(enc, names::POLL_DURATION, help::POLL_DURATION, durations)?;
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let mut polls = enc.encode_descriptor(names::POLLS_FAMILY, help::POLLS, None, MetricType::Counter)?;
+    for d in devices {
+        counter(&mut polls.encode_family(&ups_label(d))?, d.polls)?;
+    }
+    let mut failures =
+        enc.encode_descriptor(names::POLL_FAILURES_FAMILY, help::POLL_FAILURES, None, MetricType::Counter)?;
+    for d in devices {
+        for reason in FailureReason::ALL {
+            let labels = [("ups", d.name.as_str()), ("reason", reason.as_str())];
+            counter(&mut failures.encode_family(&labels)?, d.failures[reason.index()])?;
+        }
+    }
+    Ok(())
+}
+
+fn counter(metric: &mut prometheus_client::encoding::MetricEncoder<'_>, value: u64) -> Res {
+    metric.encode_counter::<NoLabelSet, u64, f64>(&value, None)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,258 @@
+//! Every metric name and HELP text the exporter emits, defined once. The measured-value rows
+//! follow [`Quantity`] order and carry the NUT variables they come from (from the mapping
+//! table), which also generates `docs/metrics.md`.
+
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use upsight_model::{FailureReason, Quantity, StatusFlag};
+
+use crate::mapping::{self, Labels};
+
+/// `ups_up{ups}`.
+pub const UP: &str = "ups_up";
+/// `ups_stale{ups}`.
+pub const STALE: &str = "ups_stale";
+/// `ups_last_success_timestamp_seconds{ups}`.
+pub const LAST_SUCCESS: &str = "ups_last_success_timestamp_seconds";
+/// `ups_status{ups,flag}`.
+pub const STATUS: &str = "ups_status";
+/// `ups_status_other{ups}`.
+pub const STATUS_OTHER: &str = "ups_status_other";
+/// `ups_info{ups,source,driver,manufacturer,model,firmware,type}` (OpenMetrics info family `ups`).
+pub const INFO_FAMILY: &str = "ups";
+/// `upsight_build_info{version,revision}` (info family `upsight_build`).
+pub const BUILD_FAMILY: &str = "upsight_build";
+/// `upsight_poll_duration_seconds{ups}`.
+pub const POLL_DURATION: &str = "upsight_poll_duration_seconds";
+/// `upsight_polls_total{ups}` (counter family `upsight_polls`).
+pub const POLLS_FAMILY: &str = "upsight_polls";
+/// `upsight_poll_failures_total{ups,reason}` (counter family `upsight_poll_failures`).
+pub const POLL_FAILURES_FAMILY: &str = "upsight_poll_failures";
+
+/// HELP texts of the fixed families.
+pub mod help {
+    /// `ups_up`.
+    pub const UP: &str = "1 if the latest poll of the device returned fresh data, else 0. Polling runs in the background (one poll shared by every reader; small UPS cards allow few connections)";
+    /// `ups_stale`.
+    pub const STALE: &str = "1 if the server answers but reports the device's data as not fresh (NUT DATA-STALE, DRIVER-NOT-CONNECTED or WAIT), else 0";
+    /// `ups_last_success_timestamp_seconds`.
+    pub const LAST_SUCCESS: &str = "Unix time of the latest poll that returned fresh data";
+    /// `ups_status`.
+    pub const STATUS: &str = "1 if the status flag is set (NUT ups.status token), else 0; only while ups_up is 1";
+    /// `ups_status_other`.
+    pub const STATUS_OTHER: &str = "Number of ups.status tokens outside the fixed flag set";
+    /// `ups_info`.
+    pub const INFO: &str = "Device facts that identify no one (NUT driver.name, device.mfr, device.model, ups.firmware, device.type); never a serial number or location";
+    /// `upsight_build_info`.
+    pub const BUILD: &str = "upsight version and git revision";
+    /// `upsight_poll_duration_seconds`.
+    pub const POLL_DURATION: &str = "Wall time of the device's latest poll (a whole NUT server is polled in one pipelined exchange)";
+    /// `upsight_polls_total`.
+    pub const POLLS: &str = "Polls of the device attempted";
+    /// `upsight_poll_failures_total`.
+    pub const POLL_FAILURES: &str = "Polls of the device that returned no fresh data, by reason";
+}
+
+/// A measured-value metric.
+#[derive(Debug, Clone, Copy)]
+pub struct Measure {
+    /// The quantity it exports.
+    pub quantity: Quantity,
+    /// Full metric name (unit suffix included).
+    pub name: &'static str,
+    /// What it means; the NUT variables are appended to form the HELP text.
+    pub description: &'static str,
+}
+
+const fn m(quantity: Quantity, name: &'static str, description: &'static str) -> Measure {
+    Measure { quantity, name, description }
+}
+
+use Quantity as Q;
+
+/// Measured-value metrics, in [`Quantity`] order.
+pub const MEASURES: &[Measure] = &[
+    m(Q::BatteryCharge, "ups_battery_charge_ratio", "Battery charge, 0..1"),
+    m(Q::BatteryChargeLow, "ups_battery_charge_low_ratio", "Charge at which the UPS reports low battery, 0..1"),
+    m(Q::BatteryChargeWarning, "ups_battery_charge_warning_ratio", "Charge at which the UPS warns, 0..1"),
+    m(Q::BatteryRuntime, "ups_battery_runtime_seconds", "Estimated runtime on battery"),
+    m(Q::BatteryRuntimeLow, "ups_battery_runtime_low_seconds", "Runtime at which the UPS reports low battery"),
+    m(Q::BatteryVoltage, "ups_battery_voltage_volts", "Battery voltage"),
+    m(Q::BatteryVoltageNominal, "ups_battery_voltage_nominal_volts", "Nominal battery voltage"),
+    m(Q::BatteryCurrent, "ups_battery_current_amperes", "Battery current"),
+    m(Q::BatteryTemperature, "ups_battery_temperature_celsius", "Battery temperature"),
+    m(Q::InputVoltage, "ups_input_voltage_volts", "Input voltage, per phase where reported"),
+    m(Q::InputVoltageNominal, "ups_input_voltage_nominal_volts", "Nominal input voltage"),
+    m(Q::InputFrequency, "ups_input_frequency_hertz", "Input frequency"),
+    m(Q::InputFrequencyNominal, "ups_input_frequency_nominal_hertz", "Nominal input frequency"),
+    m(Q::InputCurrent, "ups_input_current_amperes", "Input current, per phase where reported"),
+    m(Q::InputCurrentNominal, "ups_input_current_nominal_amperes", "Nominal input current"),
+    m(Q::InputTransferLow, "ups_input_transfer_low_volts", "Input voltage below which the UPS transfers to battery"),
+    m(Q::InputTransferHigh, "ups_input_transfer_high_volts", "Input voltage above which the UPS transfers to battery"),
+    m(Q::InputRealPower, "ups_input_real_power_watts", "Input real power"),
+    m(Q::InputApparentPower, "ups_input_apparent_power_voltamperes", "Input apparent power"),
+    m(Q::InputBypassVoltage, "ups_input_bypass_voltage_volts", "Bypass input voltage"),
+    m(Q::InputBypassFrequency, "ups_input_bypass_frequency_hertz", "Bypass input frequency"),
+    m(Q::OutputVoltage, "ups_output_voltage_volts", "Output voltage, per phase where reported"),
+    m(Q::OutputVoltageNominal, "ups_output_voltage_nominal_volts", "Nominal output voltage"),
+    m(Q::OutputFrequency, "ups_output_frequency_hertz", "Output frequency"),
+    m(Q::OutputFrequencyNominal, "ups_output_frequency_nominal_hertz", "Nominal output frequency"),
+    m(Q::OutputCurrent, "ups_output_current_amperes", "Output current, per phase where reported"),
+    m(Q::OutputCurrentNominal, "ups_output_current_nominal_amperes", "Nominal output current"),
+    m(Q::OutputRealPower, "ups_output_real_power_watts", "Output real power, per phase where reported"),
+    m(Q::OutputApparentPower, "ups_output_apparent_power_voltamperes", "Output apparent power, per phase where reported"),
+    m(Q::OutputPowerFactor, "ups_output_power_factor_ratio", "Output power factor, 0..1"),
+    m(Q::Load, "ups_load_ratio", "Load relative to the UPS's capacity, 0..1, per phase where reported"),
+    m(Q::RealPower, "ups_real_power_watts", "Real power drawn by the load; when the device does not measure it, ups.realpower.nominal x ups.load"),
+    m(Q::RealPowerNominal, "ups_real_power_nominal_watts", "Nominal real power capacity"),
+    m(Q::ApparentPower, "ups_apparent_power_voltamperes", "Apparent power drawn by the load (NUT ups.power is VA, not W)"),
+    m(Q::ApparentPowerNominal, "ups_apparent_power_nominal_voltamperes", "Nominal apparent power capacity"),
+    m(Q::Efficiency, "ups_efficiency_ratio", "Efficiency (output / input real power), 0..1"),
+    m(Q::UpsTemperature, "ups_temperature_celsius", "UPS internal temperature"),
+    m(Q::AmbientTemperature, "ups_ambient_temperature_celsius", "Ambient temperature"),
+    m(Q::AmbientHumidity, "ups_ambient_humidity_ratio", "Ambient relative humidity, 0..1"),
+    m(Q::OutletVoltage, "ups_outlet_voltage_volts", "Outlet voltage"),
+    m(Q::OutletCurrent, "ups_outlet_current_amperes", "Outlet current"),
+    m(Q::OutletRealPower, "ups_outlet_real_power_watts", "Outlet real power"),
+    m(Q::OutletApparentPower, "ups_outlet_apparent_power_voltamperes", "Outlet apparent power"),
+    m(Q::DeviceUptime, "ups_device_uptime_seconds", "Time since the device last started"),
+];
+
+/// The measure of a quantity (MEASURES is in Quantity order; a test keeps it so).
+pub fn measure(quantity: Quantity) -> &'static Measure {
+    &MEASURES[quantity as usize]
+}
+
+/// HELP text per measure: description plus the NUT variables it comes from.
+pub static MEASURE_HELP: LazyLock<Vec<String>> = LazyLock::new(|| {
+    MEASURES.iter().map(|m| format!("{} (NUT {})", m.description, nut_vars(m.quantity))).collect()
+});
+
+/// The NUT variables behind a quantity, as written in HELP and docs.
+pub fn nut_vars(quantity: Quantity) -> String {
+    let rows = mapping::nut::TABLE.iter().filter(|r| r.quantity == quantity);
+    let names: Vec<String> = rows
+        .map(|r| match r.labels {
+            Labels::None => r.var.to_owned(),
+            Labels::Phase => format!("{}, {}", r.var, r.var.replacen('.', ".<phase>.", 1)),
+            Labels::PhaseOnly => r.var.replacen('.', ".<phase>.", 1),
+            Labels::Outlet => r.var.replacen('.', ".<n>.", 1),
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// The labels a measure can carry besides `ups`.
+pub fn extra_labels(quantity: Quantity) -> &'static str {
+    let rows = || mapping::nut::TABLE.iter().filter(move |r| r.quantity == quantity);
+    if rows().any(|r| r.labels == Labels::Outlet) {
+        "outlet"
+    } else if rows().any(|r| matches!(r.labels, Labels::Phase | Labels::PhaseOnly)) {
+        "phase (optional)"
+    } else {
+        ""
+    }
+}
+
+/// Renders `docs/metrics.md` from the tables above.
+pub fn render_reference() -> String {
+    let mut out = String::from(
+        "# Metrics reference\n\n<!-- Generated from crates/upsight-exporter/src/metrics.rs and \
+         mapping/nut.rs by `UPSIGHT_BLESS=1 cargo test -p upsight-exporter metrics_reference`; \
+         do not edit. -->\n\nEvery device series carries the label `ups` (the configured or \
+         discovered device name, with the server's `prefix`). Values are in base SI units; \
+         percentages are exported as ratios 0..1. No sample timestamps are sent. No serial \
+         number, location, contact, MAC or IP address, host name, user name or free-text \
+         description ever appears in names or values.\n\n## Device state\n\n\
+         | metric | type | labels | meaning |\n|---|---|---|---|\n",
+    );
+    let fixed = [
+        (UP, "gauge", "ups", help::UP),
+        (STALE, "gauge", "ups", help::STALE),
+        (LAST_SUCCESS, "gauge", "ups", help::LAST_SUCCESS),
+        (STATUS, "gauge", "ups, flag", help::STATUS),
+        (STATUS_OTHER, "gauge", "ups", help::STATUS_OTHER),
+        ("ups_info", "info", "ups, source, driver, manufacturer, model, firmware, type", help::INFO),
+    ];
+    for (name, kind, labels, text) in fixed {
+        let _ = writeln!(out, "| `{name}` | {kind} | {labels} | {text} |");
+    }
+    let flags: Vec<_> = StatusFlag::KNOWN.iter().map(|f| format!("`{f}`")).collect();
+    let _ = write!(
+        out,
+        "\n`flag` takes exactly these values: {}. Any other token counts in `ups_status_other`.\n\
+         \n## Measured values\n\nExported only while `ups_up` is 1.\n\n\
+         | metric | labels | meaning | NUT variables |\n|---|---|---|---|\n",
+        flags.join(", ")
+    );
+    for m in MEASURES {
+        let labels = match extra_labels(m.quantity) {
+            "" => "ups".to_owned(),
+            extra => format!("ups, {extra}"),
+        };
+        let _ = writeln!(out, "| `{}` | {labels} | {} | {} |", m.name, m.description, nut_vars(m.quantity));
+    }
+    let reasons: Vec<_> = FailureReason::ALL.iter().map(|r| format!("`{}`", r.as_str())).collect();
+    let _ = write!(
+        out,
+        "\n## Exporter self metrics\n\n| metric | type | labels | meaning |\n|---|---|---|---|\n\
+         | `upsight_build_info` | info | version, revision | {} |\n\
+         | `{POLL_DURATION}` | gauge | ups | {} |\n\
+         | `upsight_polls_total` | counter | ups | {} |\n\
+         | `upsight_poll_failures_total` | counter | ups, reason | {} |\n\
+         \n`reason` takes exactly these values: {}.\n",
+        help::BUILD,
+        help::POLL_DURATION,
+        help::POLLS,
+        help::POLL_FAILURES,
+        reasons.join(", ")
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_follow_quantity_order() {
+        for (i, m) in MEASURES.iter().enumerate() {
+            assert_eq!(m.quantity as usize, i, "{} is out of order", m.name);
+        }
+    }
+
+    #[test]
+    fn every_mapped_quantity_has_a_measure_with_its_unit_suffix() {
+        use upsight_model::Unit;
+        for row in mapping::nut::TABLE {
+            let m = measure(row.quantity);
+            let suffix = match row.quantity.unit() {
+                Unit::Ratio => "_ratio",
+                Unit::Seconds => "_seconds",
+                Unit::Volts => "_volts",
+                Unit::Amperes => "_amperes",
+                Unit::Hertz => "_hertz",
+                Unit::Watts => "_watts",
+                Unit::VoltAmperes => "_voltamperes",
+                Unit::Celsius => "_celsius",
+            };
+            assert!(m.name.ends_with(suffix), "{} should end in {suffix}", m.name);
+        }
+    }
+
+    #[test]
+    fn metrics_reference_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md");
+        let want = render_reference();
+        if std::env::var_os("UPSIGHT_BLESS").is_some() {
+            let mut f = std::fs::File::create(path).unwrap();
+            std::io::Write::write_all(&mut f, want.as_bytes()).unwrap();
+        }
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            got == want,
+            "docs/metrics.md is stale: run `UPSIGHT_BLESS=1 cargo test -p upsight-exporter metrics_reference`"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! What each subcommand does: load and validate, bind, run until a signal, map to an exit code.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use tokio::net::TcpListener;
+use upsight_exporter::Config;
+use upsight_sim::{Scenario, Simulator};
+
+use crate::cli::{Command, EX_OK, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE};
+
+/// Runs one subcommand and returns the process exit code.
+pub(crate) async fn dispatch(command: Command) -> u8 {
+    let result = match command {
+        Command::Exporter { config } => exporter(&config).await,
+        Command::CheckConfig { file } => Ok(check_config(&file)),
+        Command::Sim { listen, files } => sim(&listen.to_string(), &files).await,
+        Command::Demo => demo().await,
+    };
+    result.unwrap_or_else(|(code, error)| {
+        tracing::error!("{error:#}");
+        code
+    })
+}
+
+type Failure = (u8, anyhow::Error);
+
+fn env_lookup(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+fn load(path: &Path) -> Result<Config, Failure> {
+    Config::load(path, &env_lookup).map_err(|errors| {
+        (EX_USAGE, anyhow::anyhow!("invalid configuration {}:\n{errors}", path.display()))
+    })
+}
+
+async fn bind(addr: &str) -> Result<TcpListener, Failure> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| (EX_TEMPFAIL, anyhow::anyhow!("cannot listen on {addr}: {e}")))
+}
+
+async fn exporter(path: &Path) -> Result<u8, Failure> {
+    let config = load(path)?;
+    let listener = bind(&config.listen.to_string()).await?;
+    tracing::info!(listen = %config.listen, servers = config.nut.len(), "Exporter started.");
+    upsight_exporter::run(config, listener, shutdown_signal())
+        .await
+        .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
+    Ok(EX_OK)
+}
+
+fn check_config(path: &Path) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match Config::load(path, &env_lookup) {
+        Ok(config) => {
+            let _ = writeln!(out, "{}: ok ({} NUT server(s))", path.display(), config.nut.len());
+            EX_OK
+        }
+        Err(errors) => {
+            for error in &errors.0 {
+                let _ = writeln!(out, "{}: {error}", path.display());
+            }
+            EX_USAGE
+        }
+    }
+}
+
+async fn sim(listen: &str, files: &[PathBuf]) -> Result<u8, Failure> {
+    let mut simulator = Simulator::new();
+    if files.is_empty() {
+        simulator = upsight_sim::demo::simulator();
+    }
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| (EX_USAGE, anyhow::anyhow!("cannot read {}: {e}", file.display())))?;
+        let scenario = Scenario::parse(&text)
+            .map_err(|e| (EX_USAGE, anyhow::anyhow!("{}: {e}", file.display())))?;
+        let name = device_name(file).ok_or_else(|| {
+            (EX_USAGE, anyhow::anyhow!("{}: file name is not a usable UPS name", file.display()))
+        })?;
+        simulator = simulator.with_scenario(name, scenario);
+    }
+    let handle = simulator
+        .bind(listen)
+        .await
+        .map_err(|e| (EX_TEMPFAIL, anyhow::anyhow!("cannot listen on {listen}: {e}")))?;
+    print_lines(&[("nut-simulator", format!("nut://{}", handle.addr()))]);
+    shutdown_signal().await;
+    Ok(EX_OK)
+}
+
+/// `Eaton__5PX__snmp-ups.dev` → `Eaton__5PX__snmp-ups` (invalid characters become `_`).
+fn device_name(file: &Path) -> Option<String> {
+    let stem = file.file_stem()?.to_str()?;
+    let name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' })
+        .take(64)
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+async fn demo() -> Result<u8, Failure> {
+    let sim = upsight_sim::demo::simulator()
+        .bind("127.0.0.1:0")
+        .await
+        .map_err(|e| (EX_TEMPFAIL, anyhow::anyhow!("cannot start the simulator: {e}")))?;
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ninterval = \"2s\"\n[[nut]]\naddress = \"{}\"\n",
+        sim.addr()
+    );
+    let config = Config::parse(&text, &|_| None)
+        .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("demo configuration: {e}")))?;
+    let listener = bind("127.0.0.1:0").await?;
+    let exporter = listener.local_addr().map_err(|e| (EX_SOFTWARE, e.into()))?;
+    print_lines(&[
+        ("nut-simulator", format!("nut://{}", sim.addr())),
+        ("exporter-site-a", format!("http://{exporter}")),
+        ("metrics", format!("http://{exporter}/metrics")),
+    ]);
+    tracing::info!("Demo running: the 'branch' UPS loses mains power every two minutes. Ctrl-C stops.");
+    upsight_exporter::run(config, listener, shutdown_signal())
+        .await
+        .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
+    Ok(EX_OK)
+}
+
+/// Prints `NAME URL` lines on stdout (a contract: scripts read them).
+fn print_lines(lines: &[(&str, String)]) {
+    let mut out = std::io::stdout().lock();
+    for (name, url) in lines {
+        let _ = writeln!(out, "{name} {url}");
+    }
+    let _ = out.flush();
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
