@@ -72,7 +72,7 @@ impl Scenario {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
                 return Err(err(format!("bad variable name {name:?}")));
             }
-            current.push((name.to_owned(), unquote(value.trim()).to_owned()));
+            current.push((name.to_owned(), value_of(value)));
         }
         if !current.is_empty() || steps.is_empty() {
             steps.push(Step { set: current, hold: Duration::ZERO });
@@ -86,9 +86,24 @@ impl Scenario {
     }
 }
 
-/// `dummy-ups` accepts `"quoted values"` to keep inner spaces.
-fn unquote(value: &str) -> &str {
-    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)
+/// The value part of a line: `"quoted"` keeps inner spaces (backslash escapes a character);
+/// otherwise an unquoted `#` starts a comment (NUT's parser: nut-ddl dumps annotate values
+/// with `\t#BAD: ...`).
+fn value_of(raw: &str) -> String {
+    let raw = raw.trim();
+    if let Some(body) = raw.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = body.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => out.extend(chars.next()),
+                '"' => return out,
+                c => out.push(c),
+            }
+        }
+        return out;
+    }
+    raw.split('#').next().unwrap_or_default().trim().to_owned()
 }
 
 #[cfg(test)]
@@ -97,12 +112,15 @@ mod tests {
 
     #[test]
     fn dev_file_with_comments_quotes_and_empty_values() {
-        let d = Device::parse("# c\nups.status: OL\n\ndevice.model: \"Back  UPS\"\nups.alarm:\n").unwrap();
+        let d = Device::parse(
+            "# c\nups.status: OL\t#COMMENT: x\n\ndevice.model: \"Back  UPS \\\" #1\"\nups.alarm:\n",
+        )
+        .unwrap();
         assert_eq!(
             d.vars,
             vec![
                 ("ups.status".into(), "OL".into()),
-                ("device.model".into(), "Back  UPS".into()),
+                ("device.model".into(), "Back  UPS \" #1".into()),
                 ("ups.alarm".into(), String::new()),
             ]
         );

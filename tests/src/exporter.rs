@@ -1,0 +1,74 @@
+//! Runs the exporter in-process on 127.0.0.1 with a TOML config, for the length of a test.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use upsight_exporter::Config;
+
+use crate::scrape::{self, Samples};
+
+/// A running exporter; stops when dropped.
+#[derive(Debug)]
+pub struct Exporter {
+    /// HTTP address.
+    pub addr: SocketAddr,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Exporter {
+    /// Starts an exporter with `config` (TOML; `listen` is forced to 127.0.0.1:0).
+    pub async fn start(config: &str) -> anyhow::Result<Self> {
+        let config = Config::parse(config, &|_| None).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        let task = tokio::spawn(async move {
+            let _ = upsight_exporter::run(config, listener, stop.cancelled_owned()).await;
+        });
+        Ok(Self { addr, cancel, task: Some(task) })
+    }
+
+    /// One scrape of /metrics, parsed.
+    pub async fn scrape(&self) -> anyhow::Result<Samples> {
+        let response = scrape::get(self.addr, "/metrics").await?;
+        anyhow::ensure!(response.status == 200, "scrape answered {}", response.status);
+        Ok(Samples::parse(&response.body))
+    }
+
+    /// Scrapes until `check` holds, every 100 ms, for at most `limit`. Returns the last scrape.
+    pub async fn wait_for(
+        &self,
+        limit: Duration,
+        what: &str,
+        check: impl Fn(&Samples) -> bool,
+    ) -> anyhow::Result<Samples> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let samples = self.scrape().await?;
+            if check(&samples) {
+                return Ok(samples);
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops the exporter and waits for it.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
