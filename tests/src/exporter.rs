@@ -30,13 +30,21 @@ impl Exporter {
         let task = tokio::spawn(async move {
             let _ = upsight_exporter::run(config, listener, stop.cancelled_owned()).await;
         });
-        Ok(Self { addr, cancel, task: Some(task) })
+        Ok(Self {
+            addr,
+            cancel,
+            task: Some(task),
+        })
     }
 
     /// One scrape of /metrics, parsed.
     pub async fn scrape(&self) -> anyhow::Result<Samples> {
         let response = scrape::get(self.addr, "/metrics").await?;
-        anyhow::ensure!(response.status == 200, "scrape answered {}", response.status);
+        anyhow::ensure!(
+            response.status == 200,
+            "scrape answered {}",
+            response.status
+        );
         Ok(Samples::parse(&response.body))
     }
 
@@ -53,7 +61,10 @@ impl Exporter {
             if check(&samples) {
                 return Ok(samples);
             }
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "timed out after {limit:?} waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

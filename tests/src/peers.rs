@@ -13,9 +13,8 @@ pub fn require(peer: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Some(found) = candidates.iter().map(Path::new).find(|p| p.exists()) {
         return Some(found.to_path_buf());
     }
-    let message = format!(
-        "real peer {peer} not found (looked for {candidates:?}); scripts/test installs it"
-    );
+    let message =
+        format!("real peer {peer} not found (looked for {candidates:?}); scripts/test installs it");
     assert!(!are_required(), "{message}");
     eprintln!("SKIPPED (peer missing, not under scripts/test): {message}");
     None

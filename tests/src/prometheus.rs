@@ -18,8 +18,14 @@ impl Prometheus {
     /// Starts Prometheus scraping `target` (host:port) every second as job `upsight`.
     pub async fn start(target: &str) -> anyhow::Result<Option<Self>> {
         let found = peers::which("prometheus");
-        let candidates: Vec<&str> = found.as_deref().into_iter().chain(["/usr/bin/prometheus"]).collect();
-        let Some(bin) = peers::require("prometheus", &candidates) else { return Ok(None) };
+        let candidates: Vec<&str> = found
+            .as_deref()
+            .into_iter()
+            .chain(["/usr/bin/prometheus"])
+            .collect();
+        let Some(bin) = peers::require("prometheus", &candidates) else {
+            return Ok(None);
+        };
         let dir = tempfile::tempdir()?;
         let port = crate::free_port();
         let config = format!(
@@ -29,17 +35,27 @@ impl Prometheus {
         std::io::Write::write_all(&mut std::fs::File::create(&path)?, config.as_bytes())?;
         let child = Command::new(bin)
             .arg(format!("--config.file={}", path.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("log"))?)
             .spawn()?;
         let addr = format!("127.0.0.1:{port}").parse()?;
-        let me = Self { _dir: dir, child, addr };
+        let me = Self {
+            _dir: dir,
+            child,
+            addr,
+        };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while tokio::time::Instant::now() < deadline {
-            if scrape::get(addr, "/-/ready").await.is_ok_and(|r| r.status == 200) {
+            if scrape::get(addr, "/-/ready")
+                .await
+                .is_ok_and(|r| r.status == 200)
+            {
                 return Ok(Some(me));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -51,7 +67,13 @@ impl Prometheus {
     pub async fn query(&self, promql: &str) -> anyhow::Result<serde_json::Value> {
         let encoded: String = promql
             .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'_' {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect();
         let response = scrape::get(self.addr, &format!("/api/v1/query?query={encoded}")).await?;
         Ok(serde_json::from_str(&response.body)?)

@@ -21,7 +21,10 @@ pub struct Response {
 impl Response {
     /// First header value by (lower-case) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -42,7 +45,9 @@ pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
 
 fn parse_response(raw: &[u8]) -> anyhow::Result<Response> {
     let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").ok_or_else(|| anyhow::anyhow!("no header end"))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("no header end"))?;
     let mut lines = head.lines();
     let status_line = lines.next().unwrap_or_default();
     let status = status_line.split(' ').nth(1).unwrap_or_default().parse()?;
@@ -50,15 +55,27 @@ fn parse_response(raw: &[u8]) -> anyhow::Result<Response> {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked { dechunk(body) } else { body.to_owned() };
-    Ok(Response { status, headers, body })
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || rest.len() < n {
             break;
         }
@@ -76,9 +93,16 @@ impl Samples {
     /// Parses the sample lines of a text exposition (comments skipped).
     pub fn parse(text: &str) -> Self {
         let mut map = BTreeMap::new();
-        for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
-            let Some((series, value)) = line.rsplit_once(' ') else { continue };
-            let Ok(value) = value.parse::<f64>() else { continue };
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let Ok(value) = value.parse::<f64>() else {
+                continue;
+            };
             map.insert(normalise(series), value);
         }
         Self(map)
@@ -103,15 +127,25 @@ impl Samples {
 pub fn key(name: &str, labels: &[(&str, &str)]) -> String {
     let mut labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
     labels.sort();
-    if labels.is_empty() { name.to_owned() } else { format!("{name}{{{}}}", labels.join(",")) }
+    if labels.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}{{{}}}", labels.join(","))
+    }
 }
 
 fn normalise(series: &str) -> String {
-    let Some((name, rest)) = series.split_once('{') else { return series.to_owned() };
+    let Some((name, rest)) = series.split_once('{') else {
+        return series.to_owned();
+    };
     let inner = rest.trim_end_matches('}');
     let mut labels: Vec<&str> = split_labels(inner);
     labels.sort_unstable();
-    if labels.is_empty() { name.to_owned() } else { format!("{name}{{{}}}", labels.join(",")) }
+    if labels.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}{{{}}}", labels.join(","))
+    }
 }
 
 /// Splits `a="x",b="y,z"` on commas outside quotes.

@@ -42,9 +42,10 @@ impl Upsd {
     /// Starts upsd (MAXAGE `max_age_s`) serving `devices`, waiting until each device answers
     /// `LIST VAR` with data (not `WAIT`). `None` when the peer is missing outside scripts/test.
     pub async fn start(devices: &[DeviceFile], max_age_s: u32) -> anyhow::Result<Option<Self>> {
-        let (Some(upsd_bin), Some(dummy_bin)) =
-            (peers::require("nut-server (upsd)", UPSD), peers::require("nut-server (dummy-ups)", DUMMY))
-        else {
+        let (Some(upsd_bin), Some(dummy_bin)) = (
+            peers::require("nut-server (upsd)", UPSD),
+            peers::require("nut-server (dummy-ups)", DUMMY),
+        ) else {
             return Ok(None);
         };
         let dir = tempfile::tempdir()?;
@@ -52,24 +53,50 @@ impl Upsd {
         let root = dir.path();
         std::fs::create_dir_all(root.join("state"))?;
         write(root, "nut.conf", "MODE=standalone\n")?;
-        write(root, "upsd.conf", &format!("LISTEN 127.0.0.1 {port}\nMAXAGE {max_age_s}\n"))?;
-        write(root, "upsd.users", "[admin]\n  password = s3cret\n  actions = SET\n  instcmds = ALL\n")?;
+        write(
+            root,
+            "upsd.conf",
+            &format!("LISTEN 127.0.0.1 {port}\nMAXAGE {max_age_s}\n"),
+        )?;
+        write(
+            root,
+            "upsd.users",
+            "[admin]\n  password = s3cret\n  actions = SET\n  instcmds = ALL\n",
+        )?;
         let mut ups_conf = String::new();
         for d in devices {
             let file = format!("{}.{}", d.name, d.extension);
             write(root, &file, &d.text)?;
-            ups_conf.push_str(&format!("[{}]\n  driver = dummy-ups\n  port = {file}\n  desc = \"{}\"\n", d.name, d.name));
+            ups_conf.push_str(&format!(
+                "[{}]\n  driver = dummy-ups\n  port = {file}\n  desc = \"{}\"\n",
+                d.name, d.name
+            ));
         }
         write(root, "ups.conf", &ups_conf)?;
-        let mut me = Self { dir, port, upsd_bin, dummy_bin, upsd: None, drivers: Vec::new() };
+        let mut me = Self {
+            dir,
+            port,
+            upsd_bin,
+            dummy_bin,
+            upsd: None,
+            drivers: Vec::new(),
+        };
         for d in devices {
             let child = me.spawn_driver(&d.name)?;
             me.drivers.push((d.name.clone(), Some(child)));
         }
         for d in devices {
-            let socket = me.dir.path().join("state").join(format!("dummy-ups-{}", d.name));
+            let socket = me
+                .dir
+                .path()
+                .join("state")
+                .join(format!("dummy-ups-{}", d.name));
             wait_until(Duration::from_secs(20), || socket.exists()).map_err(|_| {
-                anyhow::anyhow!("driver for {} created no socket: {}", d.name, me.log(&format!("drv-{}.log", d.name)))
+                anyhow::anyhow!(
+                    "driver for {} created no socket: {}",
+                    d.name,
+                    me.log(&format!("drv-{}.log", d.name))
+                )
             })?;
         }
         me.start_upsd()?;
@@ -114,9 +141,15 @@ impl Upsd {
     pub fn start_upsd(&mut self) -> anyhow::Result<()> {
         let upsd = self.upsd_bin.clone();
         self.upsd = Some(self.command(&upsd, &["-F"], "upsd.log")?);
-        let addr = format!("127.0.0.1:{}", self.port);
-        wait_until(Duration::from_secs(20), || std::net::TcpStream::connect(&addr).is_ok())
-            .map_err(|_| anyhow::anyhow!("upsd did not listen on {addr}: {}", self.log("upsd.log.err")))
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let connects =
+            || std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok();
+        wait_until(Duration::from_secs(20), connects).map_err(|_| {
+            anyhow::anyhow!(
+                "upsd did not listen on {addr}: {}",
+                self.log("upsd.log.err")
+            )
+        })
     }
 
     /// Kills upsd (SIGKILL); drivers keep running.
@@ -129,11 +162,14 @@ impl Upsd {
 
     /// Kills one driver (upsd then answers `DRIVER-NOT-CONNECTED` for it).
     pub fn kill_driver(&mut self, name: &str) {
-        if let Some((_, slot)) = self.drivers.iter_mut().find(|(n, _)| n == name) {
-            if let Some(mut child) = slot.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
+        let slot = self
+            .drivers
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c);
+        if let Some(mut child) = slot.and_then(Option::take) {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 
@@ -156,7 +192,9 @@ impl Upsd {
             .and_then(|(_, c)| c.as_ref().map(Child::id))
             .ok_or_else(|| anyhow::anyhow!("no driver {name}"))?;
         let signal = if pause { "-STOP" } else { "-CONT" };
-        let status = Command::new("kill").args([signal, &pid.to_string()]).status()?;
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()?;
         anyhow::ensure!(status.success(), "kill {signal} {pid} failed");
         Ok(())
     }
@@ -166,13 +204,22 @@ impl Upsd {
         let deadline = Instant::now() + limit;
         let mut last = String::new();
         while Instant::now() < deadline {
-            last = self.raw(&format!("LIST VAR {name}\n")).await.unwrap_or_default();
-            if last.starts_with("BEGIN LIST VAR") && last.contains("END LIST VAR") && !last.contains("\"WAIT\"") {
+            last = self
+                .raw(&format!("LIST VAR {name}\n"))
+                .await
+                .unwrap_or_default();
+            if last.starts_with("BEGIN LIST VAR")
+                && last.contains("END LIST VAR")
+                && !last.contains("\"WAIT\"")
+            {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        anyhow::bail!("{name} not ready after {limit:?}: {last:?}; driver log: {}", self.log(&format!("drv-{name}.log.err")))
+        anyhow::bail!(
+            "{name} not ready after {limit:?}: {last:?}; driver log: {}",
+            self.log(&format!("drv-{name}.log.err"))
+        )
     }
 
     /// Sends raw command lines and returns everything upsd answered before LOGOUT closed it.
@@ -181,7 +228,8 @@ impl Upsd {
         let work = async {
             #[allow(clippy::disallowed_methods)] // wrapped in a timeout below
             let mut s = tokio::net::TcpStream::connect(&addr).await?;
-            s.write_all(format!("{commands}LOGOUT\n").as_bytes()).await?;
+            s.write_all(format!("{commands}LOGOUT\n").as_bytes())
+                .await?;
             let mut out = Vec::new();
             s.read_to_end(&mut out).await?;
             anyhow::Ok(String::from_utf8_lossy(&out).into_owned())
@@ -198,7 +246,9 @@ impl Drop for Upsd {
     fn drop(&mut self) {
         for (_, child) in &mut self.drivers {
             if let Some(child) = child.as_mut() {
-                let _ = Command::new("kill").args(["-CONT", &child.id().to_string()]).status();
+                let _ = Command::new("kill")
+                    .args(["-CONT", &child.id().to_string()])
+                    .status();
                 let _ = child.kill();
                 let _ = child.wait();
             }
@@ -215,7 +265,10 @@ fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> Result<(), ()> {

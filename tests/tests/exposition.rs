@@ -1,6 +1,8 @@
 //! The exposition as outsiders see it: a strict OpenMetrics parser (Python prometheus_client,
 //! the reference oracle), our naming lint, the no-PII invariant, and a real Prometheus.
 
+#![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a test failure
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -23,24 +25,35 @@ const MARKERS: &[&str] = &[
 ];
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/fixtures/nut/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/fixtures/nut/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 /// The demo fleet, our own fixtures, and a device whose identity fields carry markers.
 async fn simulator() -> SimHandle {
-    let marked = format!(
-        "ups.status: OL\nbattery.charge: 80\ndevice.mfr: upsight\ndevice.model: Marker 1\n\
+    let marked = "ups.status: OL\nbattery.charge: 80\ndevice.mfr: upsight\ndevice.model: Marker 1\n\
          device.serial: MARKERSERIAL7731\nups.serial: MARKERSERIAL7731\n\
          device.location: MARKERLOCATION7731\ndevice.contact: MARKERCONTACT7731\n\
          device.macaddr: MARKERMAC7731\ndevice.description: MARKERDESCRIPTION7731\n\
-         ups.id: MARKERSERIAL7731\n"
-    );
+         ups.id: MARKERSERIAL7731\n";
     upsight_sim::demo::simulator()
-        .with_device("marked".into(), Device::parse(&marked).unwrap())
+        .with_device("marked".into(), Device::parse(marked).unwrap())
         .described("MARKERUPSDESC7731")
-        .with_device("threephase".into(), Device::parse(&fixture("three-phase.dev")).unwrap())
-        .with_device("odd".into(), Device::parse(&fixture("odd-status.dev")).unwrap())
-        .with_scenario("outage".into(), Scenario::parse(&fixture("outage.seq")).unwrap())
+        .with_device(
+            "threephase".into(),
+            Device::parse(&fixture("three-phase.dev")).unwrap(),
+        )
+        .with_device(
+            "odd".into(),
+            Device::parse(&fixture("odd-status.dev")).unwrap(),
+        )
+        .with_scenario(
+            "outage".into(),
+            Scenario::parse(&fixture("outage.seq")).unwrap(),
+        )
         .bind("127.0.0.1:0")
         .await
         .unwrap()
@@ -53,7 +66,10 @@ async fn exporter_on(sim: &SimHandle) -> (Exporter, String) {
     );
     let exporter = Exporter::start(&config).await.unwrap();
     let ready = |s: &Samples| s.get("ups_up", &[("ups", "marked")]) == Some(1.0);
-    exporter.wait_for(Duration::from_secs(20), "devices up", ready).await.unwrap();
+    exporter
+        .wait_for(Duration::from_secs(20), "devices up", ready)
+        .await
+        .unwrap();
     let body = scrape::get(exporter.addr, "/metrics").await.unwrap().body;
     (exporter, body)
 }
@@ -67,24 +83,38 @@ async fn no_identity_marker_appears_in_any_unauthenticated_response() {
     for path in ["/metrics", "/healthz", "/readyz", "/", "/nope"] {
         let response = scrape::get(exporter.addr, path).await.unwrap();
         let text = format!("{:?}\n{}", response.headers, response.body);
-        for marker in MARKERS.iter().copied().chain([address.as_str(), port.as_str(), "127.0.0.1"]) {
+        for marker in MARKERS
+            .iter()
+            .copied()
+            .chain([address.as_str(), port.as_str(), "127.0.0.1"])
+        {
             assert!(!text.contains(marker), "{path} leaks {marker:?}");
         }
     }
-    assert!(metrics.contains("ups_up{ups=\"marked\"} 1"), "the marked device is exported");
+    assert!(
+        metrics.contains("ups_up{ups=\"marked\"} 1"),
+        "the marked device is exported"
+    );
     exporter.stop().await;
 }
 
 fn python_with_prometheus_client() -> Option<String> {
     let env = std::env::var("UPSIGHT_PYTHON").ok();
-    let candidates = env.into_iter().chain(["/usr/bin/python3".to_owned(), "python3".to_owned()]);
+    let candidates = env
+        .into_iter()
+        .chain(["/usr/bin/python3".to_owned(), "python3".to_owned()]);
     for python in candidates {
-        let ok = Command::new(&python).args(["-c", "import prometheus_client.openmetrics.parser"]).output();
+        let ok = Command::new(&python)
+            .args(["-c", "import prometheus_client.openmetrics.parser"])
+            .output();
         if ok.is_ok_and(|o| o.status.success()) {
             return Some(python);
         }
     }
-    assert!(!peers::are_required(), "no python3 with prometheus_client found; scripts/test installs it");
+    assert!(
+        !peers::are_required(),
+        "no python3 with prometheus_client found; scripts/test installs it"
+    );
     eprintln!("SKIPPED (peer missing, not under scripts/test): python3 with prometheus_client");
     None
 }
@@ -101,7 +131,10 @@ async fn exposition_passes_the_strict_openmetrics_parser_and_our_naming_lint() {
     let sim = simulator().await;
     let (exporter, metrics) = exporter_on(&sim).await;
     let response = scrape::get(exporter.addr, "/metrics").await.unwrap();
-    assert_eq!(response.header("content-type"), Some("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
     lint(&metrics);
     if let Some(python) = python_with_prometheus_client() {
         let mut child = Command::new(python)
@@ -111,14 +144,25 @@ async fn exposition_passes_the_strict_openmetrics_parser_and_our_naming_lint() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "OpenMetrics parser rejected the exposition:\n{stderr}");
+        assert!(
+            out.status.success(),
+            "OpenMetrics parser rejected the exposition:\n{stderr}"
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let samples: usize = stdout.split_whitespace().nth(1).unwrap().parse().unwrap();
         assert!(samples > 300, "parser saw only {samples} samples");
-        eprintln!("OpenMetrics parser: families and samples = {}", stdout.trim());
+        eprintln!(
+            "OpenMetrics parser: families and samples = {}",
+            stdout.trim()
+        );
     }
     exporter.stop().await;
 }
@@ -130,7 +174,10 @@ fn lint(text: &str) {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').unwrap();
-            assert!(types.insert(name.to_owned(), kind.to_owned()).is_none(), "TYPE twice: {name}");
+            assert!(
+                types.insert(name.to_owned(), kind.to_owned()).is_none(),
+                "TYPE twice: {name}"
+            );
         } else if let Some(rest) = line.strip_prefix("# HELP ") {
             let (name, help) = rest.split_once(' ').unwrap();
             assert!(!help.trim().is_empty(), "empty HELP for {name}");
@@ -138,26 +185,56 @@ fn lint(text: &str) {
         }
     }
     assert_eq!(text.lines().last(), Some("# EOF"));
-    const BAD: &[&str] = &["_percent", "_pct", "_milli", "_kilo", "_minutes", "_hours", "_kwh", "_fahrenheit", "_count_total"];
+    const BAD: &[&str] = &[
+        "_percent",
+        "_pct",
+        "_milli",
+        "_kilo",
+        "_minutes",
+        "_hours",
+        "_kwh",
+        "_fahrenheit",
+        "_count_total",
+    ];
     for (name, kind) in &types {
         assert!(helps.contains(name), "{name} has no HELP");
-        assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{name}");
-        assert!(name.starts_with("ups") || name.starts_with("upsight_"), "{name} has no ups_/upsight_ prefix");
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{name}"
+        );
+        assert!(
+            name.starts_with("ups") || name.starts_with("upsight_"),
+            "{name} has no ups_/upsight_ prefix"
+        );
         for bad in BAD {
             assert!(!name.contains(bad), "{name} is not in base units ({bad})");
         }
-        assert!(["gauge", "counter", "info"].contains(&kind.as_str()), "{name}: unexpected type {kind}");
-        assert!(!name.ends_with("_total"), "family {name} must not end in _total");
+        assert!(
+            ["gauge", "counter", "info"].contains(&kind.as_str()),
+            "{name}: unexpected type {kind}"
+        );
+        assert!(
+            !name.ends_with("_total"),
+            "family {name} must not end in _total"
+        );
         if name.ends_with("_ratio") {
             let samples = Samples::parse(text);
             for (series, value) in samples.series(name) {
-                assert!((0.0..=2.0).contains(&value), "{series} = {value} is not a ratio");
+                assert!(
+                    (0.0..=2.0).contains(&value),
+                    "{series} = {value} is not a ratio"
+                );
             }
         }
     }
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let series = line.split(['{', ' ']).next().unwrap();
-        let family = types.keys().filter(|f| series.starts_with(f.as_str())).max_by_key(|f| f.len()).unwrap();
+        let family = types
+            .keys()
+            .filter(|f| series.starts_with(f.as_str()))
+            .max_by_key(|f| f.len())
+            .unwrap();
         let kind = &types[family];
         match kind.as_str() {
             "counter" => assert_eq!(series, format!("{family}_total"), "counter sample {series}"),
@@ -171,11 +248,16 @@ fn lint(text: &str) {
 async fn a_real_prometheus_scrapes_the_exporter() {
     let sim = simulator().await;
     let (exporter, _) = exporter_on(&sim).await;
-    let Some(prometheus) = Prometheus::start(&exporter.addr.to_string()).await.unwrap() else { return };
+    let Some(prometheus) = Prometheus::start(&exporter.addr.to_string()).await.unwrap() else {
+        return;
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut last = serde_json::Value::Null;
     while tokio::time::Instant::now() < deadline {
-        last = prometheus.query("ups_battery_charge_ratio{ups=\"marked\"}").await.unwrap();
+        last = prometheus
+            .query("ups_battery_charge_ratio{ups=\"marked\"}")
+            .await
+            .unwrap();
         let result = &last["data"]["result"];
         if result.as_array().is_some_and(|r| !r.is_empty()) {
             assert_eq!(result[0]["value"][1], "0.8");
@@ -186,5 +268,8 @@ async fn a_real_prometheus_scrapes_the_exporter() {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    panic!("Prometheus never returned ups_battery_charge_ratio: {last}\n{}", prometheus.log());
+    panic!(
+        "Prometheus never returned ups_battery_charge_ratio: {last}\n{}",
+        prometheus.log()
+    );
 }

@@ -2,6 +2,8 @@
 //! real-device corpus in `UPSIGHT_DEVICE_CORPUS` when present): the exporter's values must
 //! equal each file's values in SI units.
 
+#![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a test failure
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,8 +20,15 @@ fn device_files() -> Vec<PathBuf> {
     match upsight_e2e::device_corpus() {
         Some(corpus) => {
             let found = list(&corpus.join("nut-ddl"), "dev");
-            eprintln!("device corpus: {} files from {}", found.len(), corpus.display());
-            assert!(!found.is_empty(), "UPSIGHT_DEVICE_CORPUS has no nut-ddl/*.dev files");
+            eprintln!(
+                "device corpus: {} files from {}",
+                found.len(),
+                corpus.display()
+            );
+            assert!(
+                !found.is_empty(),
+                "UPSIGHT_DEVICE_CORPUS has no nut-ddl/*.dev files"
+            );
             files.extend(found);
         }
         None => eprintln!(
@@ -55,13 +64,23 @@ struct Expected {
 
 impl Expected {
     fn get(&self, var: &str) -> Option<f64> {
-        let value = self.vars.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.as_str())?;
+        let value = self
+            .vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == var)
+            .map(|(_, v)| v.as_str())?;
         parse_number(value)
     }
 
     /// dummy-ups serves `OL` when a file sets no (or an empty) `ups.status`.
     fn status(&self) -> Vec<String> {
-        let text = self.vars.iter().rev().find(|(k, _)| k == "ups.status").map(|(_, v)| v.as_str());
+        let text = self
+            .vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "ups.status")
+            .map(|(_, v)| v.as_str());
         let text = text.filter(|t| !t.trim().is_empty()).unwrap_or("OL");
         text.split_whitespace().map(str::to_owned).collect()
     }
@@ -83,11 +102,16 @@ fn mismatches(e: &Expected, s: &Samples) -> Vec<String> {
             _ => false,
         };
         if !same {
-            out.push(format!("{metric}: file says {want:?}, exporter says {got:?}"));
+            out.push(format!(
+                "{metric}: file says {want:?}, exporter says {got:?}"
+            ));
         }
     };
     check("ups_up", Some(1.0));
-    check("ups_battery_charge_ratio", e.get("battery.charge").map(|v| v / 100.0));
+    check(
+        "ups_battery_charge_ratio",
+        e.get("battery.charge").map(|v| v / 100.0),
+    );
     check("ups_battery_runtime_seconds", e.get("battery.runtime"));
     check("ups_input_voltage_volts", e.get("input.voltage"));
     check("ups_load_ratio", e.get("ups.load").map(|v| v / 100.0));
@@ -99,13 +123,25 @@ fn mismatches(e: &Expected, s: &Samples) -> Vec<String> {
     check("ups_real_power_watts", e.get("ups.realpower").or(estimated));
     let tokens = e.status();
     for flag in &StatusFlag::KNOWN {
-        let want = if tokens.iter().any(|t| t == flag.as_str()) { 1.0 } else { 0.0 };
-        let got = s.get("ups_status", &[("ups", e.name.as_str()), ("flag", flag.as_str())]);
+        let want = if tokens.iter().any(|t| t == flag.as_str()) {
+            1.0
+        } else {
+            0.0
+        };
+        let got = s.get(
+            "ups_status",
+            &[("ups", e.name.as_str()), ("flag", flag.as_str())],
+        );
         if got != Some(want) {
-            out.push(format!("ups_status{{flag={flag}}}: file says {want}, exporter says {got:?}"));
+            out.push(format!(
+                "ups_status{{flag={flag}}}: file says {want}, exporter says {got:?}"
+            ));
         }
     }
-    let others = tokens.iter().filter(|t| matches!(StatusFlag::parse(t), StatusFlag::Other(_))).count();
+    let others = tokens
+        .iter()
+        .filter(|t| matches!(StatusFlag::parse(t), StatusFlag::Other(_)))
+        .count();
     if s.get("ups_status_other", &ups) != Some(others as f64) {
         out.push(format!("ups_status_other: want {others}"));
     }
@@ -119,22 +155,52 @@ async fn every_device_file_reads_correctly_through_real_upsd() {
     let mut expected = Vec::new();
     for (i, file) in files.iter().enumerate() {
         let text = clean(&std::fs::read_to_string(file).unwrap());
-        let vars = Device::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display())).vars;
+        let vars = Device::parse(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+            .vars;
         let name = format!("d{i:02}");
-        devices.push(DeviceFile { name: name.clone(), text, extension: "dev" });
-        expected.push(Expected { file: file.clone(), name, vars });
+        devices.push(DeviceFile {
+            name: name.clone(),
+            text,
+            extension: "dev",
+        });
+        expected.push(Expected {
+            file: file.clone(),
+            name,
+            vars,
+        });
     }
-    let Some(upsd) = Upsd::start(&devices, 15).await.unwrap() else { return };
-    let config = format!("interval = \"1s\"\n[[nut]]\naddress = \"{}\"\n", upsd.address());
+    let Some(upsd) = Upsd::start(&devices, 15).await.unwrap() else {
+        return;
+    };
+    let config = format!(
+        "interval = \"1s\"\n[[nut]]\naddress = \"{}\"\n",
+        upsd.address()
+    );
     let exporter = Exporter::start(&config).await.unwrap();
-    let all_up = |s: &Samples| expected.iter().all(|e| s.get("ups_up", &[("ups", &e.name)]) == Some(1.0));
-    let samples = exporter.wait_for(Duration::from_secs(30), "every device up", all_up).await.unwrap();
+    let all_up = |s: &Samples| {
+        expected
+            .iter()
+            .all(|e| s.get("ups_up", &[("ups", &e.name)]) == Some(1.0))
+    };
+    let samples = exporter
+        .wait_for(Duration::from_secs(30), "every device up", all_up)
+        .await
+        .unwrap();
     let mut report = Vec::new();
     for e in &expected {
         for m in mismatches(e, &samples) {
             report.push(format!("{} ({}): {m}", e.file.display(), e.name));
         }
     }
-    assert!(report.is_empty(), "{} mismatches:\n{}", report.len(), report.join("\n"));
-    eprintln!("checked {} devices against real upsd, 0 mismatches", expected.len());
+    assert!(
+        report.is_empty(),
+        "{} mismatches:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+    eprintln!(
+        "checked {} devices against real upsd, 0 mismatches",
+        expected.len()
+    );
 }

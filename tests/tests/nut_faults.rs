@@ -2,6 +2,8 @@
 //! restarted is survived without a restart; an outage `.seq` shows in `ups_status` within two
 //! poll intervals.
 
+#![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a test failure
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -10,8 +12,13 @@ use upsight_e2e::scrape::Samples;
 use upsight_e2e::upsd::{DeviceFile, Upsd};
 
 fn dev(name: &str, charge: u32) -> DeviceFile {
-    let text = format!("ups.status: OL\nbattery.charge: {charge}\nbattery.runtime: 1200\nups.load: 20\n");
-    DeviceFile { name: name.into(), text, extension: "dev" }
+    let text =
+        format!("ups.status: OL\nbattery.charge: {charge}\nbattery.runtime: 1200\nups.load: 20\n");
+    DeviceFile {
+        name: name.into(),
+        text,
+        extension: "dev",
+    }
 }
 
 fn up(s: &Samples, ups: &str) -> Option<f64> {
@@ -23,7 +30,8 @@ fn stale(s: &Samples, ups: &str) -> Option<f64> {
 }
 
 fn last_success(s: &Samples, ups: &str) -> f64 {
-    s.get("ups_last_success_timestamp_seconds", &[("ups", ups)]).unwrap_or(0.0)
+    s.get("ups_last_success_timestamp_seconds", &[("ups", ups)])
+        .unwrap_or(0.0)
 }
 
 const LIMIT: Duration = Duration::from_secs(40);
@@ -31,13 +39,19 @@ const LIMIT: Duration = Duration::from_secs(40);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_bad_ups_stays_its_own_problem_and_upsd_restarts_are_survived() {
     let devices = [dev("alpha", 100), dev("beta", 90), dev("gamma", 80)];
-    let Some(mut upsd) = Upsd::start(&devices, 5).await.unwrap() else { return };
+    let Some(mut upsd) = Upsd::start(&devices, 5).await.unwrap() else {
+        return;
+    };
     let config = format!(
         "interval = \"500ms\"\n[[nut]]\naddress = \"{}\"\nups = [\"alpha\", \"beta\", \"gamma\"]\n",
         upsd.address()
     );
     let exporter = Exporter::start(&config).await.unwrap();
-    let all_up = |s: &Samples| ["alpha", "beta", "gamma"].iter().all(|u| up(s, u) == Some(1.0));
+    let all_up = |s: &Samples| {
+        ["alpha", "beta", "gamma"]
+            .iter()
+            .all(|u| up(s, u) == Some(1.0))
+    };
     exporter.wait_for(LIMIT, "all up", all_up).await.unwrap();
 
     // A paused driver goes stale after MAXAGE (5 s): only beta is affected.
@@ -47,39 +61,71 @@ async fn one_bad_ups_stays_its_own_problem_and_upsd_restarts_are_survived() {
         .await
         .unwrap();
     assert_eq!(up(&s, "beta"), Some(0.0));
-    assert_eq!(s.get("ups_battery_charge_ratio", &[("ups", "beta")]), None, "no stale values exported");
-    assert!(s.get("upsight_poll_failures_total", &[("ups", "beta"), ("reason", "stale")]).unwrap() >= 1.0);
+    assert_eq!(
+        s.get("ups_battery_charge_ratio", &[("ups", "beta")]),
+        None,
+        "no stale values exported"
+    );
+    assert!(
+        s.get(
+            "upsight_poll_failures_total",
+            &[("ups", "beta"), ("reason", "stale")]
+        )
+        .unwrap()
+            >= 1.0
+    );
     let before = last_success(&s, "alpha");
     let s = exporter
-        .wait_for(LIMIT, "alpha keeps updating", |s| last_success(s, "alpha") > before)
+        .wait_for(LIMIT, "alpha keeps updating", |s| {
+            last_success(s, "alpha") > before
+        })
         .await
         .unwrap();
     assert_eq!(up(&s, "alpha"), Some(1.0));
     assert_eq!(up(&s, "gamma"), Some(1.0));
     upsd.pause_driver("beta", false).unwrap();
-    exporter.wait_for(LIMIT, "beta fresh again", |s| up(s, "beta") == Some(1.0)).await.unwrap();
+    exporter
+        .wait_for(LIMIT, "beta fresh again", |s| up(s, "beta") == Some(1.0))
+        .await
+        .unwrap();
 
     // A dead driver: upsd first reports WAIT, then DRIVER-NOT-CONNECTED; gamma only.
     upsd.kill_driver("gamma");
     let gone = |s: &Samples| {
-        s.get("upsight_poll_failures_total", &[("ups", "gamma"), ("reason", "driver_not_connected")])
-            .is_some_and(|n| n >= 1.0)
+        s.get(
+            "upsight_poll_failures_total",
+            &[("ups", "gamma"), ("reason", "driver_not_connected")],
+        )
+        .is_some_and(|n| n >= 1.0)
     };
-    let s = exporter.wait_for(LIMIT, "gamma driver gone", gone).await.unwrap();
-    assert_eq!((up(&s, "gamma"), stale(&s, "gamma")), (Some(0.0), Some(1.0)));
+    let s = exporter
+        .wait_for(LIMIT, "gamma driver gone", gone)
+        .await
+        .unwrap();
+    assert_eq!(
+        (up(&s, "gamma"), stale(&s, "gamma")),
+        (Some(0.0), Some(1.0))
+    );
     assert_eq!((up(&s, "alpha"), up(&s, "beta")), (Some(1.0), Some(1.0)));
     upsd.restart_driver("gamma").unwrap();
 
     // upsd killed: everything down (not stale: the server is gone), scrape still 200.
     upsd.kill_upsd();
     let s = exporter
-        .wait_for(LIMIT, "all down", |s| ["alpha", "beta", "gamma"].iter().all(|u| up(s, u) == Some(0.0)))
+        .wait_for(LIMIT, "all down", |s| {
+            ["alpha", "beta", "gamma"]
+                .iter()
+                .all(|u| up(s, u) == Some(0.0))
+        })
         .await
         .unwrap();
     assert_eq!(stale(&s, "alpha"), Some(0.0));
     // Restarted on the same port: the exporter reconnects by itself.
     upsd.start_upsd().unwrap();
-    exporter.wait_for(LIMIT, "reconnected, all up", all_up).await.unwrap();
+    exporter
+        .wait_for(LIMIT, "reconnected, all up", all_up)
+        .await
+        .unwrap();
     exporter.stop().await;
 }
 
@@ -101,17 +147,33 @@ fn exporter_status(s: &Samples, ups: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outage_sequence_shows_in_ups_status_within_two_poll_intervals() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nut/outage.seq")).unwrap();
-    let devices = [DeviceFile { name: "outage".into(), text, extension: "seq" }];
-    let Some(upsd) = Upsd::start(&devices, 15).await.unwrap() else { return };
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/nut/outage.seq"
+    ))
+    .unwrap();
+    let devices = [DeviceFile {
+        name: "outage".into(),
+        text,
+        extension: "seq",
+    }];
+    let Some(upsd) = Upsd::start(&devices, 15).await.unwrap() else {
+        return;
+    };
     let interval = Duration::from_secs(1);
-    let config = format!("interval = \"1s\"\n[[nut]]\naddress = \"{}\"\n", upsd.address());
+    let config = format!(
+        "interval = \"1s\"\n[[nut]]\naddress = \"{}\"\n",
+        upsd.address()
+    );
     let exporter = Exporter::start(&config).await.unwrap();
     let (mut at_upsd, mut at_exporter) = (HashMap::new(), HashMap::new());
     let wanted = ["OL", "OB DISCHRG", "OB LB DISCHRG", "OL CHRG"];
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline && !wanted.iter().all(|w| at_exporter.contains_key(*w)) {
-        let raw = upsd.raw("GET VAR outage ups.status\n").await.unwrap_or_default();
+        let raw = upsd
+            .raw("GET VAR outage ups.status\n")
+            .await
+            .unwrap_or_default();
         if let Some(v) = raw.lines().next().and_then(|l| l.split('"').nth(1)) {
             record(&mut at_upsd, v.to_owned());
         }
@@ -124,10 +186,17 @@ async fn outage_sequence_shows_in_ups_status_within_two_poll_intervals() {
     let slack = Duration::from_millis(500);
     for w in wanted {
         let (Some(u), Some(e)) = (at_upsd.get(w), at_exporter.get(w)) else {
-            panic!("{w:?} not seen: upsd {:?}, exporter {:?}", at_upsd.keys(), at_exporter.keys());
+            panic!(
+                "{w:?} not seen: upsd {:?}, exporter {:?}",
+                at_upsd.keys(),
+                at_exporter.keys()
+            );
         };
         let lag = e.saturating_duration_since(*u);
-        assert!(lag <= 2 * interval + slack, "{w:?} reached the exporter {lag:?} after upsd");
+        assert!(
+            lag <= 2 * interval + slack,
+            "{w:?} reached the exporter {lag:?} after upsd"
+        );
         eprintln!("{w:?}: exporter lag {lag:?}");
     }
     exporter.stop().await;

@@ -95,7 +95,10 @@ impl fmt::Display for ConfigErrors {
 
 impl ConfigErrors {
     fn one(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self(vec![ConfigError { path: path.into(), message: message.into() }])
+        Self(vec![ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }])
     }
 }
 

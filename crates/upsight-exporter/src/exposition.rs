@@ -60,8 +60,18 @@ type Res = Result<(), std::fmt::Error>;
 impl Collector for SnapshotCollector {
     fn encode(&self, mut enc: DescriptorEncoder<'_>) -> Res {
         let devices = &self.0.devices;
-        gauge(&mut enc, names::UP, help::UP, devices.iter().map(|d| (d, bool_value(d.is_up()))))?;
-        gauge(&mut enc, names::STALE, help::STALE, devices.iter().map(|d| (d, bool_value(d.is_stale()))))?;
+        gauge(
+            &mut enc,
+            names::UP,
+            help::UP,
+            devices.iter().map(|d| (d, bool_value(d.is_up()))),
+        )?;
+        gauge(
+            &mut enc,
+            names::STALE,
+            help::STALE,
+            devices.iter().map(|d| (d, bool_value(d.is_stale()))),
+        )?;
         let success = devices.iter().filter_map(|d| {
             let at = d.last_success?.duration_since(UNIX_EPOCH).ok()?;
             Some((d, at.as_secs_f64()))
@@ -95,13 +105,20 @@ fn gauge<'d>(
     }
     let mut family = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
     for (device, value) in values {
-        family.encode_family(&ups_label(device))?.encode_gauge(&value)?;
+        family
+            .encode_family(&ups_label(device))?
+            .encode_gauge(&value)?;
     }
     Ok(())
 }
 
-fn up_devices(devices: &[DeviceState]) -> impl Iterator<Item = (&DeviceState, &upsight_model::Reading)> {
-    devices.iter().filter(|d| d.is_up()).filter_map(|d| Some((d, d.reading.as_deref()?)))
+fn up_devices(
+    devices: &[DeviceState],
+) -> impl Iterator<Item = (&DeviceState, &upsight_model::Reading)> {
+    devices
+        .iter()
+        .filter(|d| d.is_up())
+        .filter_map(|d| Some((d, d.reading.as_deref()?)))
 }
 
 fn encode_status(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
@@ -112,7 +129,9 @@ fn encode_status(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
     for (device, reading) in up_devices(devices) {
         for flag in &StatusFlag::KNOWN {
             let labels = [("ups", device.name.as_str()), ("flag", flag.as_str())];
-            family.encode_family(&labels)?.encode_gauge(&bool_value(reading.status.has(flag)))?;
+            family
+                .encode_family(&labels)?
+                .encode_gauge(&bool_value(reading.status.has(flag)))?;
         }
     }
     let others = up_devices(devices).map(|(d, r)| (d, r.status.others().count() as f64));
@@ -126,19 +145,30 @@ fn encode_measures(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
     let mut cursors = vec![0usize; readings.len()];
     for (index, measure) in MEASURES.iter().enumerate() {
         let present = readings.iter().zip(&cursors).any(|((_, r), &c)| {
-            r.samples.get(c).is_some_and(|s| s.quantity == measure.quantity)
+            r.samples
+                .get(c)
+                .is_some_and(|s| s.quantity == measure.quantity)
         });
         if !present {
             continue;
         }
-        let mut family = enc.encode_descriptor(measure.name, &MEASURE_HELP[index], None, MetricType::Gauge)?;
+        let mut family =
+            enc.encode_descriptor(measure.name, &MEASURE_HELP[index], None, MetricType::Gauge)?;
         for ((device, reading), cursor) in readings.iter().zip(cursors.iter_mut()) {
-            while let Some(s) = reading.samples.get(*cursor).filter(|s| s.quantity == measure.quantity) {
+            while let Some(s) = reading
+                .samples
+                .get(*cursor)
+                .filter(|s| s.quantity == measure.quantity)
+            {
                 let ups = ("ups", device.name.as_str());
                 let value = s.value;
                 match (&s.phase, &s.outlet) {
-                    (Some(p), _) => family.encode_family(&[ups, ("phase", p.as_str())])?.encode_gauge(&value)?,
-                    (None, Some(o)) => family.encode_family(&[ups, ("outlet", o.as_str())])?.encode_gauge(&value)?,
+                    (Some(p), _) => family
+                        .encode_family(&[ups, ("phase", p.as_str())])?
+                        .encode_gauge(&value)?,
+                    (None, Some(o)) => family
+                        .encode_family(&[ups, ("outlet", o.as_str())])?
+                        .encode_gauge(&value)?,
                     (None, None) => family.encode_family(&[ups])?.encode_gauge(&value)?,
                 }
                 *cursor += 1;
@@ -149,11 +179,15 @@ fn encode_measures(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
 }
 
 fn encode_info(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
-    let known: Vec<_> = devices.iter().filter_map(|d| Some((d, d.reading.as_deref()?))).collect();
+    let known: Vec<_> = devices
+        .iter()
+        .filter_map(|d| Some((d, d.reading.as_deref()?)))
+        .collect();
     if known.is_empty() {
         return Ok(());
     }
-    let mut family = enc.encode_descriptor(names::INFO_FAMILY, help::INFO, None, MetricType::Info)?;
+    let mut family =
+        enc.encode_descriptor(names::INFO_FAMILY, help::INFO, None, MetricType::Info)?;
     for (device, reading) in known {
         let i = &reading.info;
         let labels = [
@@ -174,21 +208,32 @@ fn encode_self(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
     let build = [("version", BUILD.version), ("revision", BUILD.revision)];
     enc.encode_descriptor(names::BUILD_FAMILY, help::BUILD, None, MetricType::Info)?
         .encode_info(&build)?;
-    let durations = devices.iter().filter(|d| d.polls > 0).map(|d| (d, d.last_duration.as_secs_f64()));
+    let durations = devices
+        .iter()
+        .filter(|d| d.polls > 0)
+        .map(|d| (d, d.last_duration.as_secs_f64()));
     gauge(enc, names::POLL_DURATION, help::POLL_DURATION, durations)?;
     if devices.is_empty() {
         return Ok(());
     }
-    let mut polls = enc.encode_descriptor(names::POLLS_FAMILY, help::POLLS, None, MetricType::Counter)?;
+    let mut polls =
+        enc.encode_descriptor(names::POLLS_FAMILY, help::POLLS, None, MetricType::Counter)?;
     for d in devices {
         counter(&mut polls.encode_family(&ups_label(d))?, d.polls)?;
     }
-    let mut failures =
-        enc.encode_descriptor(names::POLL_FAILURES_FAMILY, help::POLL_FAILURES, None, MetricType::Counter)?;
+    let mut failures = enc.encode_descriptor(
+        names::POLL_FAILURES_FAMILY,
+        help::POLL_FAILURES,
+        None,
+        MetricType::Counter,
+    )?;
     for d in devices {
         for reason in FailureReason::ALL {
             let labels = [("ups", d.name.as_str()), ("reason", reason.as_str())];
-            counter(&mut failures.encode_family(&labels)?, d.failures[reason.index()])?;
+            counter(
+                &mut failures.encode_family(&labels)?,
+                d.failures[reason.index()],
+            )?;
         }
     }
     Ok(())

@@ -50,6 +50,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
     if state.hub.current().is_ready {
         (StatusCode::OK, "ready\n").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready: first poll of every source pending\n").into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: first poll of every source pending\n",
+        )
+            .into_response()
     }
 }

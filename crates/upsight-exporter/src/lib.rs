@@ -42,7 +42,8 @@ pub async fn run(
     let app = http::router(http::AppState::new(hub));
     let server_cancel = cancel.clone();
     tasks.spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(server_cancel.cancelled_owned());
+        let serve =
+            axum::serve(listener, app).with_graceful_shutdown(server_cancel.cancelled_owned());
         if let Err(error) = serve.await {
             tracing::error!(%error, "HTTP server failed.");
         }
@@ -51,7 +52,10 @@ pub async fn run(
     tracing::info!("Shutting down.");
     cancel.cancel();
     let drain = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(std::time::Duration::from_secs(5), drain).await.is_err() {
+    if tokio::time::timeout(std::time::Duration::from_secs(5), drain)
+        .await
+        .is_err()
+    {
         tracing::warn!("Tasks did not stop within 5 s; aborting them.");
     }
     Ok(())

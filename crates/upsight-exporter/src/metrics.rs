@@ -39,7 +39,8 @@ pub mod help {
     /// `ups_last_success_timestamp_seconds`.
     pub const LAST_SUCCESS: &str = "Unix time of the latest poll that returned fresh data";
     /// `ups_status`.
-    pub const STATUS: &str = "1 if the status flag is set (NUT ups.status token), else 0; only while ups_up is 1";
+    pub const STATUS: &str =
+        "1 if the status flag is set (NUT ups.status token), else 0; only while ups_up is 1";
     /// `ups_status_other`.
     pub const STATUS_OTHER: &str = "Number of ups.status tokens outside the fixed flag set";
     /// `ups_info`.
@@ -66,57 +67,237 @@ pub struct Measure {
 }
 
 const fn m(quantity: Quantity, name: &'static str, description: &'static str) -> Measure {
-    Measure { quantity, name, description }
+    Measure {
+        quantity,
+        name,
+        description,
+    }
 }
 
 use Quantity as Q;
 
 /// Measured-value metrics, in [`Quantity`] order.
 pub const MEASURES: &[Measure] = &[
-    m(Q::BatteryCharge, "ups_battery_charge_ratio", "Battery charge, 0..1"),
-    m(Q::BatteryChargeLow, "ups_battery_charge_low_ratio", "Charge at which the UPS reports low battery, 0..1"),
-    m(Q::BatteryChargeWarning, "ups_battery_charge_warning_ratio", "Charge at which the UPS warns, 0..1"),
-    m(Q::BatteryRuntime, "ups_battery_runtime_seconds", "Estimated runtime on battery"),
-    m(Q::BatteryRuntimeLow, "ups_battery_runtime_low_seconds", "Runtime at which the UPS reports low battery"),
-    m(Q::BatteryVoltage, "ups_battery_voltage_volts", "Battery voltage"),
-    m(Q::BatteryVoltageNominal, "ups_battery_voltage_nominal_volts", "Nominal battery voltage"),
-    m(Q::BatteryCurrent, "ups_battery_current_amperes", "Battery current"),
-    m(Q::BatteryTemperature, "ups_battery_temperature_celsius", "Battery temperature"),
-    m(Q::InputVoltage, "ups_input_voltage_volts", "Input voltage, per phase where reported"),
-    m(Q::InputVoltageNominal, "ups_input_voltage_nominal_volts", "Nominal input voltage"),
-    m(Q::InputFrequency, "ups_input_frequency_hertz", "Input frequency"),
-    m(Q::InputFrequencyNominal, "ups_input_frequency_nominal_hertz", "Nominal input frequency"),
-    m(Q::InputCurrent, "ups_input_current_amperes", "Input current, per phase where reported"),
-    m(Q::InputCurrentNominal, "ups_input_current_nominal_amperes", "Nominal input current"),
-    m(Q::InputTransferLow, "ups_input_transfer_low_volts", "Input voltage below which the UPS transfers to battery"),
-    m(Q::InputTransferHigh, "ups_input_transfer_high_volts", "Input voltage above which the UPS transfers to battery"),
-    m(Q::InputRealPower, "ups_input_real_power_watts", "Input real power"),
-    m(Q::InputApparentPower, "ups_input_apparent_power_voltamperes", "Input apparent power"),
-    m(Q::InputBypassVoltage, "ups_input_bypass_voltage_volts", "Bypass input voltage"),
-    m(Q::InputBypassFrequency, "ups_input_bypass_frequency_hertz", "Bypass input frequency"),
-    m(Q::OutputVoltage, "ups_output_voltage_volts", "Output voltage, per phase where reported"),
-    m(Q::OutputVoltageNominal, "ups_output_voltage_nominal_volts", "Nominal output voltage"),
-    m(Q::OutputFrequency, "ups_output_frequency_hertz", "Output frequency"),
-    m(Q::OutputFrequencyNominal, "ups_output_frequency_nominal_hertz", "Nominal output frequency"),
-    m(Q::OutputCurrent, "ups_output_current_amperes", "Output current, per phase where reported"),
-    m(Q::OutputCurrentNominal, "ups_output_current_nominal_amperes", "Nominal output current"),
-    m(Q::OutputRealPower, "ups_output_real_power_watts", "Output real power, per phase where reported"),
-    m(Q::OutputApparentPower, "ups_output_apparent_power_voltamperes", "Output apparent power, per phase where reported"),
-    m(Q::OutputPowerFactor, "ups_output_power_factor_ratio", "Output power factor, 0..1"),
-    m(Q::Load, "ups_load_ratio", "Load relative to the UPS's capacity, 0..1, per phase where reported"),
-    m(Q::RealPower, "ups_real_power_watts", "Real power drawn by the load; when the device does not measure it, ups.realpower.nominal x ups.load"),
-    m(Q::RealPowerNominal, "ups_real_power_nominal_watts", "Nominal real power capacity"),
-    m(Q::ApparentPower, "ups_apparent_power_voltamperes", "Apparent power drawn by the load (NUT ups.power is VA, not W)"),
-    m(Q::ApparentPowerNominal, "ups_apparent_power_nominal_voltamperes", "Nominal apparent power capacity"),
-    m(Q::Efficiency, "ups_efficiency_ratio", "Efficiency (output / input real power), 0..1"),
-    m(Q::UpsTemperature, "ups_temperature_celsius", "UPS internal temperature"),
-    m(Q::AmbientTemperature, "ups_ambient_temperature_celsius", "Ambient temperature"),
-    m(Q::AmbientHumidity, "ups_ambient_humidity_ratio", "Ambient relative humidity, 0..1"),
-    m(Q::OutletVoltage, "ups_outlet_voltage_volts", "Outlet voltage"),
-    m(Q::OutletCurrent, "ups_outlet_current_amperes", "Outlet current"),
-    m(Q::OutletRealPower, "ups_outlet_real_power_watts", "Outlet real power"),
-    m(Q::OutletApparentPower, "ups_outlet_apparent_power_voltamperes", "Outlet apparent power"),
-    m(Q::DeviceUptime, "ups_device_uptime_seconds", "Time since the device last started"),
+    m(
+        Q::BatteryCharge,
+        "ups_battery_charge_ratio",
+        "Battery charge, 0..1",
+    ),
+    m(
+        Q::BatteryChargeLow,
+        "ups_battery_charge_low_ratio",
+        "Charge at which the UPS reports low battery, 0..1",
+    ),
+    m(
+        Q::BatteryChargeWarning,
+        "ups_battery_charge_warning_ratio",
+        "Charge at which the UPS warns, 0..1",
+    ),
+    m(
+        Q::BatteryRuntime,
+        "ups_battery_runtime_seconds",
+        "Estimated runtime on battery",
+    ),
+    m(
+        Q::BatteryRuntimeLow,
+        "ups_battery_runtime_low_seconds",
+        "Runtime at which the UPS reports low battery",
+    ),
+    m(
+        Q::BatteryVoltage,
+        "ups_battery_voltage_volts",
+        "Battery voltage",
+    ),
+    m(
+        Q::BatteryVoltageNominal,
+        "ups_battery_voltage_nominal_volts",
+        "Nominal battery voltage",
+    ),
+    m(
+        Q::BatteryCurrent,
+        "ups_battery_current_amperes",
+        "Battery current",
+    ),
+    m(
+        Q::BatteryTemperature,
+        "ups_battery_temperature_celsius",
+        "Battery temperature",
+    ),
+    m(
+        Q::InputVoltage,
+        "ups_input_voltage_volts",
+        "Input voltage, per phase where reported",
+    ),
+    m(
+        Q::InputVoltageNominal,
+        "ups_input_voltage_nominal_volts",
+        "Nominal input voltage",
+    ),
+    m(
+        Q::InputFrequency,
+        "ups_input_frequency_hertz",
+        "Input frequency",
+    ),
+    m(
+        Q::InputFrequencyNominal,
+        "ups_input_frequency_nominal_hertz",
+        "Nominal input frequency",
+    ),
+    m(
+        Q::InputCurrent,
+        "ups_input_current_amperes",
+        "Input current, per phase where reported",
+    ),
+    m(
+        Q::InputCurrentNominal,
+        "ups_input_current_nominal_amperes",
+        "Nominal input current",
+    ),
+    m(
+        Q::InputTransferLow,
+        "ups_input_transfer_low_volts",
+        "Input voltage below which the UPS transfers to battery",
+    ),
+    m(
+        Q::InputTransferHigh,
+        "ups_input_transfer_high_volts",
+        "Input voltage above which the UPS transfers to battery",
+    ),
+    m(
+        Q::InputRealPower,
+        "ups_input_real_power_watts",
+        "Input real power",
+    ),
+    m(
+        Q::InputApparentPower,
+        "ups_input_apparent_power_voltamperes",
+        "Input apparent power",
+    ),
+    m(
+        Q::InputBypassVoltage,
+        "ups_input_bypass_voltage_volts",
+        "Bypass input voltage",
+    ),
+    m(
+        Q::InputBypassFrequency,
+        "ups_input_bypass_frequency_hertz",
+        "Bypass input frequency",
+    ),
+    m(
+        Q::OutputVoltage,
+        "ups_output_voltage_volts",
+        "Output voltage, per phase where reported",
+    ),
+    m(
+        Q::OutputVoltageNominal,
+        "ups_output_voltage_nominal_volts",
+        "Nominal output voltage",
+    ),
+    m(
+        Q::OutputFrequency,
+        "ups_output_frequency_hertz",
+        "Output frequency",
+    ),
+    m(
+        Q::OutputFrequencyNominal,
+        "ups_output_frequency_nominal_hertz",
+        "Nominal output frequency",
+    ),
+    m(
+        Q::OutputCurrent,
+        "ups_output_current_amperes",
+        "Output current, per phase where reported",
+    ),
+    m(
+        Q::OutputCurrentNominal,
+        "ups_output_current_nominal_amperes",
+        "Nominal output current",
+    ),
+    m(
+        Q::OutputRealPower,
+        "ups_output_real_power_watts",
+        "Output real power, per phase where reported",
+    ),
+    m(
+        Q::OutputApparentPower,
+        "ups_output_apparent_power_voltamperes",
+        "Output apparent power, per phase where reported",
+    ),
+    m(
+        Q::OutputPowerFactor,
+        "ups_output_power_factor_ratio",
+        "Output power factor, 0..1",
+    ),
+    m(
+        Q::Load,
+        "ups_load_ratio",
+        "Load relative to the UPS's capacity, 0..1, per phase where reported",
+    ),
+    m(
+        Q::RealPower,
+        "ups_real_power_watts",
+        "Real power drawn by the load; when the device does not measure it, ups.realpower.nominal x ups.load",
+    ),
+    m(
+        Q::RealPowerNominal,
+        "ups_real_power_nominal_watts",
+        "Nominal real power capacity",
+    ),
+    m(
+        Q::ApparentPower,
+        "ups_apparent_power_voltamperes",
+        "Apparent power drawn by the load (NUT ups.power is VA, not W)",
+    ),
+    m(
+        Q::ApparentPowerNominal,
+        "ups_apparent_power_nominal_voltamperes",
+        "Nominal apparent power capacity",
+    ),
+    m(
+        Q::Efficiency,
+        "ups_efficiency_ratio",
+        "Efficiency (output / input real power), 0..1",
+    ),
+    m(
+        Q::UpsTemperature,
+        "ups_temperature_celsius",
+        "UPS internal temperature",
+    ),
+    m(
+        Q::AmbientTemperature,
+        "ups_ambient_temperature_celsius",
+        "Ambient temperature",
+    ),
+    m(
+        Q::AmbientHumidity,
+        "ups_ambient_humidity_ratio",
+        "Ambient relative humidity, 0..1",
+    ),
+    m(
+        Q::OutletVoltage,
+        "ups_outlet_voltage_volts",
+        "Outlet voltage",
+    ),
+    m(
+        Q::OutletCurrent,
+        "ups_outlet_current_amperes",
+        "Outlet current",
+    ),
+    m(
+        Q::OutletRealPower,
+        "ups_outlet_real_power_watts",
+        "Outlet real power",
+    ),
+    m(
+        Q::OutletApparentPower,
+        "ups_outlet_apparent_power_voltamperes",
+        "Outlet apparent power",
+    ),
+    m(
+        Q::DeviceUptime,
+        "ups_device_uptime_seconds",
+        "Time since the device last started",
+    ),
 ];
 
 /// The measure of a quantity (MEASURES is in Quantity order; a test keeps it so).
@@ -126,12 +307,17 @@ pub fn measure(quantity: Quantity) -> &'static Measure {
 
 /// HELP text per measure: description plus the NUT variables it comes from.
 pub static MEASURE_HELP: LazyLock<Vec<String>> = LazyLock::new(|| {
-    MEASURES.iter().map(|m| format!("{} (NUT {})", m.description, nut_vars(m.quantity))).collect()
+    MEASURES
+        .iter()
+        .map(|m| format!("{} (NUT {})", m.description, nut_vars(m.quantity)))
+        .collect()
 });
 
 /// The NUT variables behind a quantity, as written in HELP and docs.
 pub fn nut_vars(quantity: Quantity) -> String {
-    let rows = mapping::nut::TABLE.iter().filter(|r| r.quantity == quantity);
+    let rows = mapping::nut::TABLE
+        .iter()
+        .filter(|r| r.quantity == quantity);
     let names: Vec<String> = rows
         .map(|r| match r.labels {
             Labels::None => r.var.to_owned(),
@@ -145,7 +331,11 @@ pub fn nut_vars(quantity: Quantity) -> String {
 
 /// The labels a measure can carry besides `ups`.
 pub fn extra_labels(quantity: Quantity) -> &'static str {
-    let rows = || mapping::nut::TABLE.iter().filter(move |r| r.quantity == quantity);
+    let rows = || {
+        mapping::nut::TABLE
+            .iter()
+            .filter(move |r| r.quantity == quantity)
+    };
     if rows().any(|r| r.labels == Labels::Outlet) {
         "outlet"
     } else if rows().any(|r| matches!(r.labels, Labels::Phase | Labels::PhaseOnly)) {
@@ -173,7 +363,12 @@ pub fn render_reference() -> String {
         (LAST_SUCCESS, "gauge", "ups", help::LAST_SUCCESS),
         (STATUS, "gauge", "ups, flag", help::STATUS),
         (STATUS_OTHER, "gauge", "ups", help::STATUS_OTHER),
-        ("ups_info", "info", "ups, source, driver, manufacturer, model, firmware, type", help::INFO),
+        (
+            "ups_info",
+            "info",
+            "ups, source, driver, manufacturer, model, firmware, type",
+            help::INFO,
+        ),
     ];
     for (name, kind, labels, text) in fixed {
         let _ = writeln!(out, "| `{name}` | {kind} | {labels} | {text} |");
@@ -191,9 +386,18 @@ pub fn render_reference() -> String {
             "" => "ups".to_owned(),
             extra => format!("ups, {extra}"),
         };
-        let _ = writeln!(out, "| `{}` | {labels} | {} | {} |", m.name, m.description, nut_vars(m.quantity));
+        let _ = writeln!(
+            out,
+            "| `{}` | {labels} | {} | {} |",
+            m.name,
+            m.description,
+            nut_vars(m.quantity)
+        );
     }
-    let reasons: Vec<_> = FailureReason::ALL.iter().map(|r| format!("`{}`", r.as_str())).collect();
+    let reasons: Vec<_> = FailureReason::ALL
+        .iter()
+        .map(|r| format!("`{}`", r.as_str()))
+        .collect();
     let _ = write!(
         out,
         "\n## Exporter self metrics\n\n| metric | type | labels | meaning |\n|---|---|---|---|\n\
@@ -237,7 +441,11 @@ mod tests {
                 Unit::VoltAmperes => "_voltamperes",
                 Unit::Celsius => "_celsius",
             };
-            assert!(m.name.ends_with(suffix), "{} should end in {suffix}", m.name);
+            assert!(
+                m.name.ends_with(suffix),
+                "{} should end in {suffix}",
+                m.name
+            );
         }
     }
 

@@ -30,7 +30,14 @@ pub struct Poller {
 impl Poller {
     /// A poller publishing as source `index` of `hub`.
     pub fn new(index: usize, hub: SnapshotHub, interval: Duration, deadline: Duration) -> Self {
-        Self { index, hub, interval, deadline, prefix: String::new(), states: Vec::new() }
+        Self {
+            index,
+            hub,
+            interval,
+            deadline,
+            prefix: String::new(),
+            states: Vec::new(),
+        }
     }
 
     /// Prepends `prefix` to every device name of this source.
@@ -55,7 +62,12 @@ impl Poller {
                     Err(PollError::new(FailureReason::Timeout, format!("poll exceeded its {:?} deadline", self.deadline)))
                 }),
             };
-            self.record(result, &source.known_devices(), started.elapsed(), SystemTime::now());
+            self.record(
+                result,
+                &source.known_devices(),
+                started.elapsed(),
+                SystemTime::now(),
+            );
             self.hub.publish(self.index, self.states.clone());
         }
     }
@@ -72,7 +84,10 @@ impl Poller {
             Ok(polls) => polls,
             Err(error) => known
                 .iter()
-                .map(|name| DevicePoll { name: name.clone(), result: Err(error.clone()) })
+                .map(|name| DevicePoll {
+                    name: name.clone(),
+                    result: Err(error.clone()),
+                })
                 .collect(),
         };
         let mut next = Vec::with_capacity(polls.len());

@@ -31,7 +31,10 @@ pub struct PollError {
 impl PollError {
     /// Builds an error.
     pub fn new(reason: FailureReason, detail: impl Into<String>) -> Self {
-        Self { reason, detail: detail.into() }
+        Self {
+            reason,
+            detail: detail.into(),
+        }
     }
 }
 

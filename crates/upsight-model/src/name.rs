@@ -35,7 +35,10 @@ impl FromStr for UpsName {
         if s.len() > 64 {
             return Err(NameError::TooLong(s.to_owned()));
         }
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        {
             return Err(NameError::BadCharacter(s.to_owned()));
         }
         Ok(Self(s.to_owned()))
@@ -72,9 +75,15 @@ mod tests {
             assert_eq!(ok.parse::<UpsName>().unwrap().as_str(), ok);
         }
         assert_eq!("".parse::<UpsName>(), Err(NameError::Empty));
-        assert!(matches!("x".repeat(65).parse::<UpsName>(), Err(NameError::TooLong(_))));
+        assert!(matches!(
+            "x".repeat(65).parse::<UpsName>(),
+            Err(NameError::TooLong(_))
+        ));
         for bad in ["a b", "a\"b", "ü", "a{b}", "a\nb"] {
-            assert!(matches!(bad.parse::<UpsName>(), Err(NameError::BadCharacter(_))), "{bad:?}");
+            assert!(
+                matches!(bad.parse::<UpsName>(), Err(NameError::BadCharacter(_))),
+                "{bad:?}"
+            );
         }
     }
 }

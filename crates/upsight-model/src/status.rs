@@ -186,7 +186,12 @@ mod tests {
         let s = Status::parse("FSD  OL CHRG HE OL");
         assert_eq!(
             s.flags(),
-            &[StatusFlag::Fsd, StatusFlag::Ol, StatusFlag::Chrg, StatusFlag::Other("HE".into())]
+            &[
+                StatusFlag::Fsd,
+                StatusFlag::Ol,
+                StatusFlag::Chrg,
+                StatusFlag::Other("HE".into())
+            ]
         );
         assert_eq!(s.others().collect::<Vec<_>>(), ["HE"]);
         assert_eq!(s.to_string(), "FSD OL CHRG HE");

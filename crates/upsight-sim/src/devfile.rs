@@ -41,10 +41,19 @@ impl Device {
     pub fn parse(text: &str) -> Result<Self, DevFileError> {
         let scenario = Scenario::parse(text)?;
         if scenario.steps.len() > 1 || scenario.steps.iter().any(|s| !s.hold.is_zero()) {
-            let line = text.lines().position(|l| l.trim_start().starts_with("TIMER")).unwrap_or(0) + 1;
-            return Err(DevFileError { line, message: "TIMER lines belong in a .seq file".into() });
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("TIMER"))
+                .unwrap_or(0)
+                + 1;
+            return Err(DevFileError {
+                line,
+                message: "TIMER lines belong in a .seq file".into(),
+            });
         }
-        Ok(Self { vars: scenario.steps.into_iter().flat_map(|s| s.set).collect() })
+        Ok(Self {
+            vars: scenario.steps.into_iter().flat_map(|s| s.set).collect(),
+        })
     }
 }
 
@@ -54,28 +63,46 @@ impl Scenario {
         let mut steps = Vec::new();
         let mut current = Vec::new();
         for (i, raw) in text.lines().enumerate() {
-            let err = |message: String| DevFileError { line: i + 1, message };
+            let err = |message: String| DevFileError {
+                line: i + 1,
+                message,
+            };
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
             if let Some(secs) = line.strip_prefix("TIMER") {
-                let secs: f64 = secs.trim().parse().map_err(|_| err(format!("bad TIMER value {:?}", secs.trim())))?;
+                let secs: f64 = secs
+                    .trim()
+                    .parse()
+                    .map_err(|_| err(format!("bad TIMER value {:?}", secs.trim())))?;
                 if !(0.0..=86_400.0).contains(&secs) {
                     return Err(err(format!("TIMER {secs} is out of range (0 to 86400 s)")));
                 }
-                steps.push(Step { set: std::mem::take(&mut current), hold: Duration::from_secs_f64(secs) });
+                steps.push(Step {
+                    set: std::mem::take(&mut current),
+                    hold: Duration::from_secs_f64(secs),
+                });
                 continue;
             }
-            let (name, value) = line.split_once(':').ok_or_else(|| err(format!("expected `name: value`, got {line:?}")))?;
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| err(format!("expected `name: value`, got {line:?}")))?;
             let name = name.trim();
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            {
                 return Err(err(format!("bad variable name {name:?}")));
             }
             current.push((name.to_owned(), value_of(value)));
         }
         if !current.is_empty() || steps.is_empty() {
-            steps.push(Step { set: current, hold: Duration::ZERO });
+            steps.push(Step {
+                set: current,
+                hold: Duration::ZERO,
+            });
         }
         Ok(Self { steps })
     }

@@ -16,6 +16,6 @@ mod devfile;
 mod server;
 mod world;
 
-pub use devfile::{Device, DevFileError, Scenario, Step};
+pub use devfile::{DevFileError, Device, Scenario, Step};
 pub use server::{SimHandle, Simulator};
 pub use world::{DeviceName, Fault, ServerFault};

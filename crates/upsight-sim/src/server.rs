@@ -28,7 +28,12 @@ impl Simulator {
 
     /// Serves a static device.
     pub fn with_device(self, name: String, device: Device) -> Self {
-        let scenario = Scenario { steps: vec![crate::Step { set: device.vars, hold: Duration::ZERO }] };
+        let scenario = Scenario {
+            steps: vec![crate::Step {
+                set: device.vars,
+                hold: Duration::ZERO,
+            }],
+        };
         self.with_scenario(name, scenario)
     }
 
@@ -60,14 +65,25 @@ impl Simulator {
                 if let Some(first) = scenario.steps.first() {
                     vars.extend(first.set.iter().cloned());
                 }
-                w.devices.insert(name.clone(), SimDevice { description, vars, fault: None });
+                w.devices.insert(
+                    name.clone(),
+                    SimDevice {
+                        description,
+                        vars,
+                        fault: None,
+                    },
+                );
                 if scenario.is_dynamic() {
                     tasks.spawn(play(Arc::clone(&world), name, scenario));
                 }
             }
         }
         tasks.spawn(session::accept_loop(listener, Arc::clone(&world)));
-        Ok(SimHandle { addr, world, _tasks: tasks })
+        Ok(SimHandle {
+            addr,
+            world,
+            _tasks: tasks,
+        })
     }
 }
 
@@ -99,17 +115,31 @@ impl SimHandle {
     /// Sets one variable of a device. Returns false for an unknown device.
     pub fn set_var(&self, device: &str, var: &str, value: &str) -> bool {
         let mut w = lock(&self.world);
-        w.devices.get_mut(device).map(|d| d.vars.insert(var.to_owned(), value.to_owned())).is_some()
+        w.devices
+            .get_mut(device)
+            .map(|d| d.vars.insert(var.to_owned(), value.to_owned()))
+            .is_some()
     }
 
     /// A device's current value of `var`.
     pub fn var(&self, device: &str, var: &str) -> Option<String> {
-        lock(&self.world).devices.get(device)?.vars.get(var).cloned()
+        lock(&self.world)
+            .devices
+            .get(device)?
+            .vars
+            .get(var)
+            .cloned()
     }
 
     /// Commands answered so far, over all connections.
     pub fn commands_answered(&self) -> u64 {
         lock(&self.world).commands
+    }
+
+    /// Reads with at least one byte, over all connections: a client that pipelines every
+    /// request of a poll in one write causes one per poll.
+    pub fn batches_received(&self) -> u64 {
+        lock(&self.world).batches
     }
 
     /// Connections accepted so far.

@@ -52,8 +52,14 @@ pub(crate) struct World {
     pub(crate) commands: u64,
     /// Connections accepted so far.
     pub(crate) connections: u64,
+    /// Reads that carried at least one byte (a pipelining client makes one per poll).
+    pub(crate) batches: u64,
 }
 
 /// Instant commands every simulated device advertises in `LIST CMD`.
-pub(crate) const COMMANDS: &[&str] =
-    &["beeper.disable", "beeper.enable", "test.battery.start.quick", "test.battery.stop"];
+pub(crate) const COMMANDS: &[&str] = &[
+    "beeper.disable",
+    "beeper.enable",
+    "test.battery.start.quick",
+    "test.battery.stop",
+];

@@ -31,7 +31,10 @@ fn env_lookup(key: &str) -> Option<String> {
 
 fn load(path: &Path) -> Result<Config, Failure> {
     Config::load(path, &env_lookup).map_err(|errors| {
-        (EX_USAGE, anyhow::anyhow!("invalid configuration {}:\n{errors}", path.display()))
+        (
+            EX_USAGE,
+            anyhow::anyhow!("invalid configuration {}:\n{errors}", path.display()),
+        )
     })
 }
 
@@ -55,7 +58,12 @@ fn check_config(path: &Path) -> u8 {
     let mut out = std::io::stdout().lock();
     match Config::load(path, &env_lookup) {
         Ok(config) => {
-            let _ = writeln!(out, "{}: ok ({} NUT server(s))", path.display(), config.nut.len());
+            let _ = writeln!(
+                out,
+                "{}: ok ({} NUT server(s))",
+                path.display(),
+                config.nut.len()
+            );
             EX_OK
         }
         Err(errors) => {
@@ -73,19 +81,28 @@ async fn sim(listen: &str, files: &[PathBuf]) -> Result<u8, Failure> {
         simulator = upsight_sim::demo::simulator();
     }
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| (EX_USAGE, anyhow::anyhow!("cannot read {}: {e}", file.display())))?;
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            (
+                EX_USAGE,
+                anyhow::anyhow!("cannot read {}: {e}", file.display()),
+            )
+        })?;
         let scenario = Scenario::parse(&text)
             .map_err(|e| (EX_USAGE, anyhow::anyhow!("{}: {e}", file.display())))?;
         let name = device_name(file).ok_or_else(|| {
-            (EX_USAGE, anyhow::anyhow!("{}: file name is not a usable UPS name", file.display()))
+            (
+                EX_USAGE,
+                anyhow::anyhow!("{}: file name is not a usable UPS name", file.display()),
+            )
         })?;
         simulator = simulator.with_scenario(name, scenario);
     }
-    let handle = simulator
-        .bind(listen)
-        .await
-        .map_err(|e| (EX_TEMPFAIL, anyhow::anyhow!("cannot listen on {listen}: {e}")))?;
+    let handle = simulator.bind(listen).await.map_err(|e| {
+        (
+            EX_TEMPFAIL,
+            anyhow::anyhow!("cannot listen on {listen}: {e}"),
+        )
+    })?;
     print_lines(&[("nut-simulator", format!("nut://{}", handle.addr()))]);
     shutdown_signal().await;
     Ok(EX_OK)
@@ -96,7 +113,13 @@ fn device_name(file: &Path) -> Option<String> {
     let stem = file.file_stem()?.to_str()?;
     let name: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(64)
         .collect();
     (!name.is_empty()).then_some(name)
@@ -106,7 +129,12 @@ async fn demo() -> Result<u8, Failure> {
     let sim = upsight_sim::demo::simulator()
         .bind("127.0.0.1:0")
         .await
-        .map_err(|e| (EX_TEMPFAIL, anyhow::anyhow!("cannot start the simulator: {e}")))?;
+        .map_err(|e| {
+            (
+                EX_TEMPFAIL,
+                anyhow::anyhow!("cannot start the simulator: {e}"),
+            )
+        })?;
     let text = format!(
         "listen = \"127.0.0.1:0\"\ninterval = \"2s\"\n[[nut]]\naddress = \"{}\"\n",
         sim.addr()
@@ -120,7 +148,9 @@ async fn demo() -> Result<u8, Failure> {
         ("exporter-site-a", format!("http://{exporter}")),
         ("metrics", format!("http://{exporter}/metrics")),
     ]);
-    tracing::info!("Demo running: the 'branch' UPS loses mains power every two minutes. Ctrl-C stops.");
+    tracing::info!(
+        "Demo running: the 'branch' UPS loses mains power every two minutes. Ctrl-C stops."
+    );
     upsight_exporter::run(config, listener, shutdown_signal())
         .await
         .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;

@@ -71,7 +71,10 @@ impl RawConfig {
         }
         if let Some(text) = env("UPSIGHT_INTERVAL") {
             self.interval = humantime::parse_duration(&text).map_err(|e| {
-                ConfigErrors::one("UPSIGHT_INTERVAL", format!("{text:?} is not a duration: {e}"))
+                ConfigErrors::one(
+                    "UPSIGHT_INTERVAL",
+                    format!("{text:?} is not a duration: {e}"),
+                )
             })?;
         }
         Ok(())
@@ -82,16 +85,25 @@ impl RawConfig {
         let mut errors = Vec::new();
         let mut err = |path: String, message: String| errors.push(ConfigError { path, message });
         let listen = self.listen.parse().map_err(|_| {
-            err("listen".into(), format!("{:?} is not an address like 0.0.0.0:9955", self.listen));
+            err(
+                "listen".into(),
+                format!("{:?} is not an address like 0.0.0.0:9955", self.listen),
+            );
         });
         if !(MIN_INTERVAL..=MAX_INTERVAL).contains(&self.interval) {
             err(
                 "interval".into(),
-                format!("{} is out of range (100ms to 1h)", humantime::format_duration(self.interval)),
+                format!(
+                    "{} is out of range (100ms to 1h)",
+                    humantime::format_duration(self.interval)
+                ),
             );
         }
         if self.nut.is_empty() {
-            err("nut".into(), "no devices configured: add a [[nut]] section".into());
+            err(
+                "nut".into(),
+                "no devices configured: add a [[nut]] section".into(),
+            );
         }
         let mut nut = Vec::new();
         let mut seen = HashSet::new();
@@ -101,7 +113,11 @@ impl RawConfig {
             }
         }
         match listen {
-            Ok(listen) if errors.is_empty() => Ok(Config { listen, interval: self.interval, nut }),
+            Ok(listen) if errors.is_empty() => Ok(Config {
+                listen,
+                interval: self.interval,
+                nut,
+            }),
             _ => Err(ConfigErrors(errors)),
         }
     }
@@ -133,7 +149,10 @@ impl RawNutServer {
                     Ok(n) => match format!("{}{n}", self.prefix).parse::<UpsName>() {
                         Err(e) => fail(at("prefix"), e.to_string()),
                         Ok(label) if !seen.insert(label.to_string()) => {
-                            fail(path, format!("device name {label:?} is used twice"));
+                            fail(
+                                path,
+                                format!("device name {:?} is used twice", label.as_str()),
+                            );
                         }
                         Ok(_) => out.push(n),
                     },
@@ -142,32 +161,53 @@ impl RawNutServer {
             out
         });
         if !self.prefix.is_empty() && self.prefix.parse::<UpsName>().is_err() {
-            fail(at("prefix"), format!("{:?} may only contain ASCII letters, digits, '_', '-' and '.'", self.prefix));
+            fail(
+                at("prefix"),
+                format!(
+                    "{:?} may only contain ASCII letters, digits, '_', '-' and '.'",
+                    self.prefix
+                ),
+            );
         }
+        let has_password = self.password.is_some() || self.password_file.is_some();
         let password = match (self.password, self.password_file) {
             (Some(_), Some(_)) => {
-                fail(at("password"), "set password or password_file, not both".into());
+                fail(
+                    at("password"),
+                    "set password or password_file, not both".into(),
+                );
                 None
             }
             (Some(p), None) => Some(Secret::new(p)),
-            (None, Some(path)) => read_secret(&path).map_err(|m| fail(at("password_file"), m)).ok(),
+            (None, Some(path)) => read_secret(&path)
+                .map_err(|m| fail(at("password_file"), m))
+                .ok(),
             (None, None) => None,
         };
-        if password.is_some() && self.username.is_none() {
+        if has_password && self.username.is_none() {
             fail(at("username"), "a password needs a username".into());
         }
         let poll_timeout = self.poll_timeout.unwrap_or(interval.mul_f64(0.8));
         if poll_timeout > interval || poll_timeout.is_zero() {
             let shown = humantime::format_duration(poll_timeout);
-            fail(at("poll_timeout"), format!("{shown} must be above 0 and at most the interval"));
+            fail(
+                at("poll_timeout"),
+                format!("{shown} must be above 0 and at most the interval"),
+            );
         }
         let io_default = DEFAULT_IO_TIMEOUT.min(poll_timeout);
         let connect_timeout = self.connect_timeout.unwrap_or(io_default);
         let read_timeout = self.read_timeout.unwrap_or(io_default);
-        for (key, value) in [("connect_timeout", connect_timeout), ("read_timeout", read_timeout)] {
+        for (key, value) in [
+            ("connect_timeout", connect_timeout),
+            ("read_timeout", read_timeout),
+        ] {
             if value > poll_timeout || value.is_zero() {
                 let shown = humantime::format_duration(value);
-                fail(at(key), format!("{shown} must be above 0 and at most poll_timeout"));
+                fail(
+                    at(key),
+                    format!("{shown} must be above 0 and at most poll_timeout"),
+                );
             }
         }
         (!failed).then_some(NutServer {
@@ -186,7 +226,12 @@ impl RawNutServer {
 
 /// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address.
 fn parse_address(text: &str) -> Result<(String, u16), String> {
-    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0).ok_or(format!("port {p:?} is out of range (1-65535)"));
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or(format!("port {p:?} is out of range (1-65535)"))
+    };
     if let Some(rest) = text.strip_prefix('[') {
         let (host, after) = rest.split_once(']').ok_or("missing ']'")?;
         return match after.strip_prefix(':') {

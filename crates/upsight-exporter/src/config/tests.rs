@@ -92,7 +92,10 @@ poll_timeout = "1h"
 fn duplicate_names_across_servers_are_errors_unless_prefixed() {
     let text = "[[nut]]\naddress = \"a\"\nups = [\"u\"]\n[[nut]]\naddress = \"b\"\nups = [\"u\"]\n";
     let err = parse(text).unwrap_err();
-    assert!(err.to_string().contains("nut[1].ups[0]: device name \"u\" is used twice"));
+    assert!(
+        err.to_string()
+            .contains("nut[1].ups[0]: device name \"u\" is used twice")
+    );
     let ok = text.replace("address = \"b\"", "address = \"b\"\nprefix = \"b-\"");
     assert!(parse(&ok).is_ok());
 }
@@ -101,20 +104,30 @@ fn duplicate_names_across_servers_are_errors_unless_prefixed() {
 fn secrets_password_file_and_conflicts() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pw");
-    std::fs::File::create(&file).and_then(|mut f| std::io::Write::write_all(&mut f, b"s3cret\n")).unwrap();
+    std::fs::File::create(&file)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"s3cret\n"))
+        .unwrap();
     let cfg = parse(&format!(
         "[[nut]]\naddress = \"h\"\nusername = \"u\"\npassword_file = {:?}\n",
         file.display().to_string()
     ))
     .unwrap();
     assert_eq!(cfg.nut[0].password.as_ref().unwrap().expose(), "s3cret");
-    let err = parse("[[nut]]\naddress = \"h\"\nusername = \"u\"\npassword = \"a\"\npassword_file = \"/x\"\n")
-        .unwrap_err();
+    let err = parse(
+        "[[nut]]\naddress = \"h\"\nusername = \"u\"\npassword = \"a\"\npassword_file = \"/x\"\n",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("not both"));
     let err = parse("[[nut]]\naddress = \"h\"\npassword_file = \"/does/not/exist\"\n").unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("nut[0].password_file: cannot read /does/not/exist"), "{text}");
-    assert!(text.contains("nut[0].username: a password needs a username"), "{text}");
+    assert!(
+        text.contains("nut[0].password_file: cannot read /does/not/exist"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nut[0].username: a password needs a username"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -129,11 +142,17 @@ fn env_overrides_go_through_the_injected_lookup() {
     assert_eq!(cfg.interval, Duration::from_secs(2));
     let bad = |k: &str| (k == "UPSIGHT_INTERVAL").then(|| "soon".to_owned());
     let err = Config::parse("[[nut]]\naddress = \"h\"\n", &bad).unwrap_err();
-    assert!(err.to_string().starts_with("UPSIGHT_INTERVAL: \"soon\" is not a duration"));
+    assert!(
+        err.to_string()
+            .starts_with("UPSIGHT_INTERVAL: \"soon\" is not a duration")
+    );
 }
 
 #[test]
 fn no_sources_is_an_error() {
     let err = parse("").unwrap_err();
-    assert_eq!(err.to_string(), "nut: no devices configured: add a [[nut]] section");
+    assert_eq!(
+        err.to_string(),
+        "nut: no devices configured: add a [[nut]] section"
+    );
 }

@@ -1,1 +1,90 @@
-//! Exposition tests.
+//! Golden exposition for a fixed snapshot (insta), and structural properties.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use upsight_model::{DeviceState, FailureReason, Outcome, Snapshot, Source, UpsName};
+
+use super::*;
+use crate::mapping;
+
+fn device(name: &str, vars: &[(&str, &str)]) -> DeviceState {
+    let name: UpsName = name.parse().unwrap();
+    let mut state = DeviceState::new(name, Source::Nut);
+    let vars = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    state.reading = Some(Arc::new(mapping::nut::map(vars).unwrap()));
+    state.outcome = Outcome::Ok;
+    state.last_success = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    state.last_duration = Duration::from_micros(1500);
+    state.polls = 10;
+    state
+}
+
+pub(crate) fn fixed_snapshot() -> Arc<Snapshot> {
+    let office = device(
+        "office",
+        &[
+            ("ups.status", "OL CHRG HE"),
+            ("battery.charge", "87"),
+            ("battery.runtime", "1572"),
+            ("input.voltage", "238.0"),
+            ("input.L1-N.voltage", "238.5"),
+            ("ups.load", "18"),
+            ("ups.realpower.nominal", "520"),
+            ("outlet.2.current", "0.4"),
+            ("device.mfr", "American Power Conversion"),
+            ("device.model", "Back-UPS \"ES\" 850G2"),
+            ("device.serial", "SERIAL-MUST-NOT-LEAK"),
+            ("driver.name", "usbhid-ups"),
+            ("device.type", "ups"),
+            ("ups.firmware", "938.a2 .I"),
+        ],
+    );
+    let mut stale = device("rack", &[("ups.status", "OB"), ("battery.charge", "50")]);
+    stale.outcome = Outcome::Failed {
+        reason: FailureReason::Stale,
+        detail: "ERR DATA-STALE".into(),
+    };
+    stale.failures[FailureReason::Stale.index()] = 3;
+    let pending = DeviceState::new("new".parse().unwrap(), Source::Nut);
+    Arc::new(Snapshot {
+        devices: vec![pending, office, stale],
+        generation: 7,
+        is_ready: true,
+    })
+}
+
+fn rendered() -> String {
+    let mut out = String::new();
+    render(&fixed_snapshot(), &mut out).unwrap();
+    out.replace(BUILD.revision, "REVISION")
+        .replace(BUILD.version, "VERSION")
+}
+
+#[test]
+fn golden_exposition() {
+    insta::assert_snapshot!(rendered());
+}
+
+#[test]
+fn identity_never_rendered_and_values_only_for_up_devices() {
+    let text = rendered();
+    assert!(!text.contains("SERIAL-MUST-NOT-LEAK"));
+    assert!(text.contains("ups_battery_charge_ratio{ups=\"office\"} 0.87\n"));
+    assert!(
+        !text.contains("ups_battery_charge_ratio{ups=\"rack\"}"),
+        "stale values are not exported"
+    );
+    assert!(text.contains("ups_up{ups=\"rack\"} 0.0\n"));
+    assert!(text.contains("ups_stale{ups=\"rack\"} 1.0\n"));
+    assert!(text.contains("ups_up{ups=\"new\"} 0.0\n"));
+    assert!(text.contains("ups_status_other{ups=\"office\"} 1.0\n"));
+    assert!(
+        text.contains("model=\"Back-UPS \\\"ES\\\" 850G2\""),
+        "label values are escaped"
+    );
+    assert!(text.ends_with("# EOF\n"));
+}

@@ -23,7 +23,12 @@ pub struct Row {
 }
 
 const fn row(var: &'static str, quantity: Quantity, scale: Scale, labels: Labels) -> Row {
-    Row { var, quantity, scale, labels }
+    Row {
+        var,
+        quantity,
+        scale,
+        labels,
+    }
 }
 
 use Labels as L;
@@ -34,31 +39,81 @@ use Scale::{Percent as Pct, Same};
 pub const TABLE: &[Row] = &[
     row("battery.charge", Q::BatteryCharge, Pct, L::None),
     row("battery.charge.low", Q::BatteryChargeLow, Pct, L::None),
-    row("battery.charge.warning", Q::BatteryChargeWarning, Pct, L::None),
+    row(
+        "battery.charge.warning",
+        Q::BatteryChargeWarning,
+        Pct,
+        L::None,
+    ),
     row("battery.runtime", Q::BatteryRuntime, Same, L::None),
     row("battery.runtime.low", Q::BatteryRuntimeLow, Same, L::None),
     row("battery.voltage", Q::BatteryVoltage, Same, L::None),
-    row("battery.voltage.nominal", Q::BatteryVoltageNominal, Same, L::None),
+    row(
+        "battery.voltage.nominal",
+        Q::BatteryVoltageNominal,
+        Same,
+        L::None,
+    ),
     row("battery.current", Q::BatteryCurrent, Same, L::None),
     row("battery.temperature", Q::BatteryTemperature, Same, L::None),
     row("input.voltage", Q::InputVoltage, Same, L::Phase),
-    row("input.voltage.nominal", Q::InputVoltageNominal, Same, L::None),
+    row(
+        "input.voltage.nominal",
+        Q::InputVoltageNominal,
+        Same,
+        L::None,
+    ),
     row("input.frequency", Q::InputFrequency, Same, L::Phase),
-    row("input.frequency.nominal", Q::InputFrequencyNominal, Same, L::None),
+    row(
+        "input.frequency.nominal",
+        Q::InputFrequencyNominal,
+        Same,
+        L::None,
+    ),
     row("input.current", Q::InputCurrent, Same, L::Phase),
-    row("input.current.nominal", Q::InputCurrentNominal, Same, L::Phase),
+    row(
+        "input.current.nominal",
+        Q::InputCurrentNominal,
+        Same,
+        L::Phase,
+    ),
     row("input.transfer.low", Q::InputTransferLow, Same, L::None),
     row("input.transfer.high", Q::InputTransferHigh, Same, L::None),
     row("input.realpower", Q::InputRealPower, Same, L::Phase),
     row("input.power", Q::InputApparentPower, Same, L::Phase),
-    row("input.bypass.voltage", Q::InputBypassVoltage, Same, L::Phase),
-    row("input.bypass.frequency", Q::InputBypassFrequency, Same, L::None),
+    row(
+        "input.bypass.voltage",
+        Q::InputBypassVoltage,
+        Same,
+        L::Phase,
+    ),
+    row(
+        "input.bypass.frequency",
+        Q::InputBypassFrequency,
+        Same,
+        L::None,
+    ),
     row("output.voltage", Q::OutputVoltage, Same, L::Phase),
-    row("output.voltage.nominal", Q::OutputVoltageNominal, Same, L::None),
+    row(
+        "output.voltage.nominal",
+        Q::OutputVoltageNominal,
+        Same,
+        L::None,
+    ),
     row("output.frequency", Q::OutputFrequency, Same, L::Phase),
-    row("output.frequency.nominal", Q::OutputFrequencyNominal, Same, L::None),
+    row(
+        "output.frequency.nominal",
+        Q::OutputFrequencyNominal,
+        Same,
+        L::None,
+    ),
     row("output.current", Q::OutputCurrent, Same, L::Phase),
-    row("output.current.nominal", Q::OutputCurrentNominal, Same, L::None),
+    row(
+        "output.current.nominal",
+        Q::OutputCurrentNominal,
+        Same,
+        L::None,
+    ),
     row("output.realpower", Q::OutputRealPower, Same, L::Phase),
     row("output.power", Q::OutputApparentPower, Same, L::Phase),
     row("output.powerfactor", Q::OutputPowerFactor, Same, L::None),
@@ -84,16 +139,28 @@ static INDEX: LazyLock<HashMap<&'static str, &'static Row>> =
 
 /// Maps one UPS's `LIST VAR` variables to a reading. Pure.
 pub fn map(vars: Vec<(String, String)>) -> Result<Reading, MappingError> {
-    let get = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let get = |name: &str| {
+        vars.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
     let status_text = get("ups.status").unwrap_or_default();
     if Status::is_waiting(status_text) {
         return Err(MappingError::Waiting);
     }
     let status = Status::parse(status_text);
     let text = |names: &[&str]| {
-        names.iter().find_map(|n| get(n)).map(|v| v.trim().to_owned()).unwrap_or_default()
+        names
+            .iter()
+            .find_map(|n| get(n))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
     };
-    let opt = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let opt = |name: &str| {
+        get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
     let info = DeviceInfo {
         driver: text(&["driver.name"]),
         manufacturer: text(&["device.mfr", "ups.mfr"]),
@@ -109,9 +176,8 @@ pub fn map(vars: Vec<(String, String)>) -> Result<Reading, MappingError> {
         mac_address: opt("device.macaddr"),
     };
     let mut samples: Vec<Sample> = vars.iter().filter_map(|(n, v)| sample(n, v)).collect();
-    samples.sort_by(|a, b| {
-        (a.quantity, &a.phase, &a.outlet).cmp(&(b.quantity, &b.phase, &b.outlet))
-    });
+    samples
+        .sort_by(|a, b| (a.quantity, &a.phase, &a.outlet).cmp(&(b.quantity, &b.phase, &b.outlet)));
     samples.dedup_by(|a, b| a.quantity == b.quantity && a.phase == b.phase && a.outlet == b.outlet);
     let is_real_power_estimated = estimate_real_power(&mut samples);
     Ok(Reading {
@@ -136,13 +202,23 @@ fn sample(name: &str, value: &str) -> Option<Sample> {
         L::Outlet => outlet.is_some() && phase.is_none(),
     };
     let value = parse_number(value)?;
-    allowed.then(|| Sample { quantity: row.quantity, phase, outlet, value: row.scale.apply(value) })
+    allowed.then(|| Sample {
+        quantity: row.quantity,
+        phase,
+        outlet,
+        value: row.scale.apply(value),
+    })
 }
 
 /// `input.L1-N.voltage` → (`input.voltage`, `L1-N`); `outlet.3.current` → (`outlet.current`, 3).
 fn split_index(name: &str) -> (String, Option<String>, Option<String>) {
     let parts: Vec<&str> = name.split('.').collect();
-    if let Some(i) = parts.iter().skip(1).position(|p| is_phase(p)).map(|i| i + 1) {
+    if let Some(i) = parts
+        .iter()
+        .skip(1)
+        .position(|p| is_phase(p))
+        .map(|i| i + 1)
+    {
         let mut rest = parts.clone();
         let phase = rest.remove(i).to_owned();
         return (rest.join("."), Some(phase), None);
@@ -169,18 +245,27 @@ fn is_phase(part: &str) -> bool {
 /// Adds `ups.realpower.nominal × ups.load` as real power when the device does not measure it.
 fn estimate_real_power(samples: &mut Vec<Sample>) -> bool {
     let whole = |q: Quantity, s: &[Sample]| {
-        s.iter().find(|x| x.quantity == q && x.phase.is_none() && x.outlet.is_none()).map(|x| x.value)
+        s.iter()
+            .find(|x| x.quantity == q && x.phase.is_none() && x.outlet.is_none())
+            .map(|x| x.value)
     };
     if whole(Q::RealPower, samples).is_some() {
         return false;
     }
-    let (Some(nominal), Some(load)) = (whole(Q::RealPowerNominal, samples), whole(Q::Load, samples)) else {
+    let (Some(nominal), Some(load)) =
+        (whole(Q::RealPowerNominal, samples), whole(Q::Load, samples))
+    else {
         return false;
     };
     let at = samples.partition_point(|s| s.quantity < Q::RealPower);
     // Rounded to the microwatt so the product carries no float noise (520 × 0.18).
     let value = (nominal * load * 1e6).round() / 1e6;
-    let sample = Sample { quantity: Q::RealPower, phase: None, outlet: None, value };
+    let sample = Sample {
+        quantity: Q::RealPower,
+        phase: None,
+        outlet: None,
+        value,
+    };
     samples.insert(at, sample);
     true
 }

@@ -30,9 +30,17 @@ impl SnapshotHub {
     /// A hub for `sources` sources, none of which has polled yet.
     pub fn new(sources: usize) -> Self {
         let (tx, _) = watch::channel(Arc::new(Snapshot::default()));
-        let state = State { sources: vec![None; sources], warned: HashSet::new() };
-        let inner = Inner { state: Mutex::new(state), tx };
-        Self { inner: Arc::new(inner) }
+        let state = State {
+            sources: vec![None; sources],
+            warned: HashSet::new(),
+        };
+        let inner = Inner {
+            state: Mutex::new(state),
+            tx,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The latest snapshot.
@@ -66,6 +74,10 @@ impl SnapshotHub {
         }
         devices.sort_by(|a, b| a.name.cmp(&b.name));
         let generation = self.inner.tx.borrow().generation + 1;
-        self.inner.tx.send_replace(Arc::new(Snapshot { devices, generation, is_ready }));
+        self.inner.tx.send_replace(Arc::new(Snapshot {
+            devices,
+            generation,
+            is_ready,
+        }));
     }
 }

@@ -13,7 +13,11 @@ pub struct Backoff {
 impl Backoff {
     /// Backoff starting at `base`, never above `cap`.
     pub fn new(base: Duration, cap: Duration) -> Self {
-        Self { base, cap, attempt: 0 }
+        Self {
+            base,
+            cap,
+            attempt: 0,
+        }
     }
 
     /// The next delay; each call doubles the un-jittered delay up to the cap.

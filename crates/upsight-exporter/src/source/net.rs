@@ -23,7 +23,10 @@ pub async fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<Tcp
         Err(last)
     };
     tokio::time::timeout(timeout, attempt).await.map_err(|_| {
-        io::Error::new(io::ErrorKind::TimedOut, format!("connect timed out after {timeout:?}"))
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("connect timed out after {timeout:?}"),
+        )
     })?
 }
 

@@ -59,7 +59,11 @@ impl NutSource {
                 Reply::Error(err) => return Err(server_error(&err, "LIST UPS")),
                 other => return Err(unexpected(&other, "LIST UPS")),
             };
-            let new: Vec<String> = listed.iter().filter(|n| !self.known.contains(n)).cloned().collect();
+            let new: Vec<String> = listed
+                .iter()
+                .filter(|n| !self.known.contains(n))
+                .cloned()
+                .collect();
             collect(&self.known, replies, &mut polls);
             if !new.is_empty() {
                 let requests: Vec<_> = new.iter().map(|ups| Request::ListVar { ups }).collect();
@@ -120,11 +124,16 @@ impl NutSource {
 fn collect(names: &[String], replies: Vec<Reply>, out: &mut Vec<DevicePoll>) {
     for (name, reply) in names.iter().zip(replies) {
         let result = match reply {
-            Reply::VarList { vars, .. } => Ok(vars.into_iter().map(|v| (v.name, v.value)).collect()),
+            Reply::VarList { vars, .. } => {
+                Ok(vars.into_iter().map(|v| (v.name, v.value)).collect())
+            }
             Reply::Error(err) => Err(device_error(&err)),
             other => Err(unexpected(&other, "LIST VAR")),
         };
-        out.push(DevicePoll { name: name.clone(), result });
+        out.push(DevicePoll {
+            name: name.clone(),
+            result,
+        });
     }
 }
 
@@ -148,5 +157,8 @@ fn server_error(err: &ServerError, what: &str) -> PollError {
 }
 
 fn unexpected(reply: &Reply, what: &str) -> PollError {
-    PollError::new(FailureReason::Protocol, format!("{what}: unexpected reply {reply:?}"))
+    PollError::new(
+        FailureReason::Protocol,
+        format!("{what}: unexpected reply {reply:?}"),
+    )
 }

@@ -6,7 +6,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use upsight_proto::nut::{
-    ErrorCode, LineBuffer, Limits, Reply, ServerError, UpsEntry, Variable, Word, encode_reply, tokenize,
+    ErrorCode, Limits, LineBuffer, Reply, ServerError, UpsEntry, Variable, Word, encode_reply,
+    tokenize,
 };
 
 use super::lock;
@@ -18,7 +19,9 @@ const ENDLESS_LIST_CAP: usize = 1_000_000;
 pub(super) async fn accept_loop(listener: TcpListener, world: Arc<Mutex<World>>) {
     let mut sessions = JoinSet::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         lock(&world).connections += 1;
         sessions.spawn(serve(stream, Arc::clone(&world)));
@@ -41,6 +44,8 @@ async fn serve(mut stream: TcpStream, world: Arc<Mutex<World>>) {
             Ok(n) => n,
         };
         lines.extend(&chunk[..n]);
+        lock(&world).batches += 1;
+        session.first_ups = None;
         let mut out = Vec::new();
         let mut close = false;
         let mut fault = None;
@@ -75,8 +80,13 @@ async fn serve(mut stream: TcpStream, world: Arc<Mutex<World>>) {
             Some(ServerFault::Silent) => continue,
             Some(ServerFault::Garbage) => out = b"\x00\xff\xfe GARBAGE \x01\x02\n".to_vec(),
             Some(ServerFault::HugeLine) => out = vec![b'A'; 1 << 20],
-            Some(ServerFault::UnterminatedQuote) => out = b"BEGIN LIST VAR x\nVAR x y \"open\n".to_vec(),
-            Some(ServerFault::EndlessList) => return endless_list(&mut stream).await,
+            Some(ServerFault::UnterminatedQuote) => {
+                out = b"BEGIN LIST VAR x\nVAR x y \"open\n".to_vec()
+            }
+            Some(ServerFault::EndlessList) => {
+                let ups = session.first_ups.take().unwrap_or_else(|| "x".into());
+                return endless_list(&mut stream, &ups).await;
+            }
         }
         if !out.is_empty() && stream.write_all(&out).await.is_err() {
             return;
@@ -87,12 +97,16 @@ async fn serve(mut stream: TcpStream, world: Arc<Mutex<World>>) {
     }
 }
 
-async fn endless_list(stream: &mut TcpStream) {
-    if stream.write_all(b"BEGIN LIST VAR x\n").await.is_err() {
+async fn endless_list(stream: &mut TcpStream, ups: &str) {
+    if stream
+        .write_all(format!("BEGIN LIST VAR {ups}\n").as_bytes())
+        .await
+        .is_err()
+    {
         return;
     }
     for i in 0..ENDLESS_LIST_CAP {
-        let line = format!("VAR x var{i} \"value\"\n");
+        let line = format!("VAR {ups} var{i} \"value\"\n");
         if stream.write_all(line.as_bytes()).await.is_err() {
             return;
         }
@@ -103,29 +117,51 @@ async fn endless_list(stream: &mut TcpStream) {
 struct Session {
     username: bool,
     password: bool,
+    /// The first UPS asked for with `LIST VAR` in the current read (for the endless list).
+    first_ups: Option<String>,
 }
 
 impl Session {
     fn answer(&mut self, line: &[u8], world: &World) -> Action {
-        let Ok(words) = tokenize(line) else { return err(ErrorCode::InvalidArgument) };
+        let Ok(words) = tokenize(line) else {
+            return err(ErrorCode::InvalidArgument);
+        };
         let text: Vec<String> = words.iter().map(Word::to_text).collect();
         let args: Vec<&str> = text.iter().map(String::as_str).collect();
         match args.as_slice() {
-            ["VER"] => ok_reply(Reply::Text("Network UPS Tools upsd 2.8.0 - upsight simulator".into())),
+            ["VER"] => ok_reply(Reply::Text(
+                "Network UPS Tools upsd 2.8.0 - upsight simulator".into(),
+            )),
             ["NETVER" | "PROTVER"] => ok_reply(Reply::Text("1.3".into())),
             ["LIST", "UPS"] => ok_reply(Reply::UpsList(
                 world
                     .devices
                     .iter()
-                    .map(|(name, d)| UpsEntry { name: name.clone(), description: d.description.clone() })
+                    .map(|(name, d)| UpsEntry {
+                        name: name.clone(),
+                        description: d.description.clone(),
+                    })
                     .collect(),
             )),
             ["LIST", "VAR", ups] => device(world, ups, |d| {
-                let vars = d.vars.iter().map(|(k, v)| Variable { name: k.clone(), value: v.clone() });
-                Reply::VarList { ups: (*ups).to_owned(), vars: vars.collect() }
+                self.first_ups.get_or_insert_with(|| (*ups).to_owned());
+                let vars = d.vars.iter().map(|(k, v)| Variable {
+                    name: k.clone(),
+                    value: v.clone(),
+                });
+                Reply::VarList {
+                    ups: (*ups).to_owned(),
+                    vars: vars.collect(),
+                }
             }),
             ["GET", "VAR", ups, var] => device(world, ups, |d| match d.vars.get(*var) {
-                Some(v) => Reply::Var { ups: (*ups).to_owned(), var: Variable { name: (*var).to_owned(), value: v.clone() } },
+                Some(v) => Reply::Var {
+                    ups: (*ups).to_owned(),
+                    var: Variable {
+                        name: (*var).to_owned(),
+                        value: v.clone(),
+                    },
+                },
                 None => error(ErrorCode::VarNotSupported),
             }),
             ["LIST", "CMD", ups] => device(world, ups, |_| Reply::CmdList {
@@ -141,7 +177,9 @@ impl Session {
 }
 
 fn device(world: &World, ups: &str, f: impl FnOnce(&crate::world::SimDevice) -> Reply) -> Action {
-    let Some(d) = world.devices.get(ups) else { return err(ErrorCode::UnknownUps) };
+    let Some(d) = world.devices.get(ups) else {
+        return err(ErrorCode::UnknownUps);
+    };
     match d.fault {
         Some(Fault::Stale) => err(ErrorCode::DataStale),
         Some(Fault::DriverNotConnected) => err(ErrorCode::DriverNotConnected),
@@ -155,7 +193,11 @@ fn device(world: &World, ups: &str, f: impl FnOnce(&crate::world::SimDevice) -> 
 }
 
 fn set_once(flag: &mut bool, already: ErrorCode) -> Action {
-    if std::mem::replace(flag, true) { err(already) } else { ok_reply(Reply::Ok(String::new())) }
+    if std::mem::replace(flag, true) {
+        err(already)
+    } else {
+        ok_reply(Reply::Ok(String::new()))
+    }
 }
 
 fn ok_reply(reply: Reply) -> Action {
@@ -163,7 +205,10 @@ fn ok_reply(reply: Reply) -> Action {
 }
 
 fn error(code: ErrorCode) -> Reply {
-    Reply::Error(ServerError { code, detail: String::new() })
+    Reply::Error(ServerError {
+        code,
+        detail: String::new(),
+    })
 }
 
 fn err(code: ErrorCode) -> Action {

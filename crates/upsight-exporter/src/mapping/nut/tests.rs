@@ -5,7 +5,10 @@ use upsight_model::{Quantity as Q, StatusFlag};
 use super::*;
 
 fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 #[test]
@@ -35,8 +38,12 @@ fn percent_becomes_ratio_and_si_values_stay() {
 
 #[test]
 fn real_power_is_estimated_from_nominal_and_load_only_when_missing() {
-    let r = map(vars(&[("ups.status", "OL"), ("ups.realpower.nominal", "520"), ("ups.load", "18")]))
-        .unwrap();
+    let r = map(vars(&[
+        ("ups.status", "OL"),
+        ("ups.realpower.nominal", "520"),
+        ("ups.load", "18"),
+    ]))
+    .unwrap();
     assert_eq!(r.value(Q::RealPower), Some(93.6));
     assert!(r.is_real_power_estimated);
     let sorted = r.samples.windows(2).all(|w| w[0].quantity <= w[1].quantity);
@@ -71,13 +78,20 @@ fn phases_and_outlets_get_labels_and_never_collide() {
     assert_eq!(find(Q::InputVoltage, None, None), Some(230.0));
     assert_eq!(find(Q::InputVoltage, Some("L1-N"), None), Some(231.0));
     assert_eq!(find(Q::InputBypassVoltage, Some("L3-N"), None), Some(229.0));
-    assert_eq!(find(Q::Load, None, None), Some(0.25), "output.power.percent is per phase only");
+    assert_eq!(
+        find(Q::Load, None, None),
+        Some(0.25),
+        "output.power.percent is per phase only"
+    );
     assert_eq!(find(Q::Load, Some("L1"), None), Some(0.3));
     assert_eq!(find(Q::OutletCurrent, None, Some("1")), Some(0.5));
     assert_eq!(find(Q::OutletRealPower, None, Some("12")), Some(40.0));
     assert_eq!(find(Q::OutletCurrent, None, None), None);
-    let mut keys: Vec<_> =
-        r.samples.iter().map(|s| (s.quantity, s.phase.clone(), s.outlet.clone())).collect();
+    let mut keys: Vec<_> = r
+        .samples
+        .iter()
+        .map(|s| (s.quantity, s.phase.clone(), s.outlet.clone()))
+        .collect();
     let before = keys.len();
     keys.dedup();
     assert_eq!(before, keys.len(), "no duplicate series");
@@ -107,17 +121,33 @@ fn identity_is_separated_from_info() {
     assert_eq!(r.identity.serial.as_deref(), Some("SN123"));
     assert_eq!(r.identity.location.as_deref(), Some("Rack 4"));
     assert_eq!(r.identity.mac_address.as_deref(), Some("00:11:22:33:44:55"));
-    assert_eq!(r.raw.len(), 12, "every variable is kept for the analytical path");
+    assert_eq!(
+        r.raw.len(),
+        12,
+        "every variable is kept for the analytical path"
+    );
 }
 
 #[test]
 fn wait_empty_and_non_numeric_values() {
-    assert_eq!(map(vars(&[("ups.status", "WAIT")])).unwrap_err(), MappingError::Waiting);
-    let r = map(vars(&[("ups.status", ""), ("battery.charge", "n/a"), ("ups.load", "")])).unwrap();
+    assert_eq!(
+        map(vars(&[("ups.status", "WAIT")])).unwrap_err(),
+        MappingError::Waiting
+    );
+    let r = map(vars(&[
+        ("ups.status", ""),
+        ("battery.charge", "n/a"),
+        ("ups.load", ""),
+    ]))
+    .unwrap();
     assert!(r.status.flags().is_empty());
     assert!(r.samples.is_empty());
     let r = map(vars(&[("battery.charge", "50")])).unwrap();
-    assert_eq!(r.value(Q::BatteryCharge), Some(0.5), "no ups.status is no reason to drop values");
+    assert_eq!(
+        r.value(Q::BatteryCharge),
+        Some(0.5),
+        "no ups.status is no reason to drop values"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use upsight_model::FailureReason;
-use upsight_proto::nut::{Decoder, LineBuffer, Limits, ParseError, Reply, Request};
+use upsight_proto::nut::{Decoder, Limits, LineBuffer, ParseError, Reply, Request};
 
 use crate::config::NutServer;
 use crate::source::{PollError, net};
@@ -49,7 +49,10 @@ impl Conn {
             endpoint,
         };
         if let (Some(user), Some(password)) = (&server.username, &server.password) {
-            let requests = [Request::Username(user), Request::Password(password.expose())];
+            let requests = [
+                Request::Username(user),
+                Request::Password(password.expose()),
+            ];
             for reply in conn.exchange(&requests, server.read_timeout).await? {
                 if let Reply::Error(err) = reply {
                     let detail = format!("{}: login rejected: ERR {}", conn.endpoint, err.code);
@@ -72,7 +75,10 @@ impl Conn {
                 PollError::new(FailureReason::Protocol, format!("{}: {e}", self.endpoint))
             })?;
         }
-        self.stream.write_all(&self.out).await.map_err(|e| self.io_error(&e))?;
+        self.stream
+            .write_all(&self.out)
+            .await
+            .map_err(|e| self.io_error(&e))?;
         let mut replies = Vec::with_capacity(requests.len());
         for request in requests {
             replies.push(self.read_reply(request, read_timeout).await?);
@@ -87,8 +93,15 @@ impl Conn {
     ) -> Result<Reply, PollError> {
         let mut decoder = Decoder::new(request.expect(), self.limits);
         loop {
-            while let Some(line) = self.lines.next_line().map_err(|e| parse_error(&self.endpoint, &e))? {
-                if let Some(reply) = decoder.push_line(line).map_err(|e| parse_error(&self.endpoint, &e))? {
+            while let Some(line) = self
+                .lines
+                .next_line()
+                .map_err(|e| parse_error(&self.endpoint, &e))?
+            {
+                if let Some(reply) = decoder
+                    .push_line(line)
+                    .map_err(|e| parse_error(&self.endpoint, &e))?
+                {
                     return Ok(reply);
                 }
             }
