@@ -7,9 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use upsight_proto::nut::{
-    Decoder, Expect, LineBuffer, Limits, Reply, Variable, encode_reply,
-};
+use upsight_proto::nut::{Decoder, Expect, Limits, LineBuffer, Reply, Variable, encode_reply};
 
 /// One TCP segment's payload on a 1500-byte MTU link.
 const SEGMENT: usize = 1460;
@@ -130,17 +128,31 @@ const OUTLET_VARS: &[(&str, &str)] = &[
 /// A `LIST VAR` reply in upsd's wire form, and its expectation.
 fn wire(ups: &str, vars: Vec<Variable>) -> (Vec<u8>, Expect) {
     let mut out = Vec::new();
-    let reply = Reply::VarList { ups: ups.to_owned(), vars };
+    let reply = Reply::VarList {
+        ups: ups.to_owned(),
+        vars,
+    };
     encode_reply(&reply, &mut out).expect("benchmark reply is valid");
-    (out, Expect::VarList { ups: ups.to_owned() })
+    (
+        out,
+        Expect::VarList {
+            ups: ups.to_owned(),
+        },
+    )
 }
 
 fn var(name: String, value: &str) -> Variable {
-    Variable { name, value: value.to_owned() }
+    Variable {
+        name,
+        value: value.to_owned(),
+    }
 }
 
 fn ups_reply() -> (Vec<u8>, Expect) {
-    let vars = UPS_VARS.iter().map(|(n, v)| var((*n).to_owned(), v)).collect();
+    let vars = UPS_VARS
+        .iter()
+        .map(|(n, v)| var((*n).to_owned(), v))
+        .collect();
     wire("rack4-ups", vars)
 }
 

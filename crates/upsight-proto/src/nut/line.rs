@@ -36,26 +36,26 @@ impl LineBuffer {
     /// The next complete line, `Ok(None)` when more input is needed.
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, ParseError> {
         let pending = &self.buf[self.start..];
+        let limit = self.limits.max_line_bytes;
         let Some(pos) = pending.iter().position(|&b| b == b'\n') else {
-            if pending.len() > self.limits.max_line_bytes {
+            // One byte of slack: it may be the `\r` of a `\r\n` terminator still in flight.
+            if pending.len() > limit + 1 {
                 return Err(ParseError::LineTooLong {
                     limit: self.limits.max_line_bytes,
                 });
             }
             return Ok(None);
         };
-        if pos > self.limits.max_line_bytes {
-            return Err(ParseError::LineTooLong {
-                limit: self.limits.max_line_bytes,
-            });
-        }
         let begin = self.start;
-        self.start += pos + 1;
-        let mut line = &self.buf[begin..begin + pos];
+        let mut line = &pending[..pos];
         if let [rest @ .., b'\r'] = line {
             line = rest;
         }
-        Ok(Some(line))
+        if line.len() > limit {
+            return Err(ParseError::LineTooLong { limit });
+        }
+        self.start = begin + pos + 1;
+        Ok(Some(&self.buf[begin..begin + line.len()]))
     }
 
     /// Bytes received but not yet returned as a line.
@@ -111,6 +111,11 @@ mod tests {
         let err = lines(&[b"12345\n"], limits).unwrap_err();
         assert_eq!(err, ParseError::LineTooLong { limit: 4 });
         assert_eq!(lines(&[b"1234\n"], limits).unwrap(), vec![b"1234".to_vec()]);
+        // The terminator does not count, `\r\n` included.
+        assert_eq!(
+            lines(&[b"1234\r", b"\n"], limits).unwrap(),
+            vec![b"1234".to_vec()]
+        );
     }
 
     #[test]
