@@ -99,7 +99,10 @@ mod tests {
             ..Limits::default()
         };
         // 17 bytes may still end in `\r\n`; 18 cannot fit.
-        assert_eq!(lines(&[&[b'x'; 17]], limits).unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(
+            lines(&[&[b'x'; 17]], limits).unwrap(),
+            Vec::<Vec<u8>>::new()
+        );
         let err = lines(&[&[b'x'; 18]], limits).unwrap_err();
         assert_eq!(err, ParseError::LineTooLong { limit: 16 });
     }
