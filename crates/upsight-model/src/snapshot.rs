@@ -98,7 +98,8 @@ pub struct DeviceState {
     pub source: Source,
     /// Latest poll outcome.
     pub outcome: Outcome,
-    /// Reading of the latest poll; `None` unless `outcome` is `Ok`.
+    /// Reading of the latest successful poll (may be old: check `outcome`); `None` before the
+    /// first success. Measured values are exported only while `outcome` is `Ok`.
     pub reading: Option<Arc<Reading>>,
     /// Time of the last successful poll.
     pub last_success: Option<SystemTime>,
