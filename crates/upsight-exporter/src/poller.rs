@@ -131,9 +131,11 @@ fn apply(
             state.last_success = Some(now);
         }
         Err(PollError { reason, detail }) => {
+            // The detail names the server address: DEBUG only (no addresses at INFO and above).
             if state.is_up() || matches!(state.outcome, Outcome::Pending) {
-                tracing::warn!(ups = %state.name, reason = reason.as_str(), %detail, "Device poll failed.");
+                tracing::warn!(ups = %state.name, reason = reason.as_str(), "Device poll failed.");
             }
+            tracing::debug!(ups = %state.name, reason = reason.as_str(), %detail, "Poll failure detail.");
             state.failures[reason.index()] += 1;
             state.outcome = Outcome::Failed { reason, detail };
         }
