@@ -1,6 +1,6 @@
 //! Every metric name and HELP text the exporter emits, defined once. The measured-value rows
 //! follow [`Quantity`] order and carry the NUT variables they come from (from the mapping
-//! table); [`reference`] renders them as `docs/metrics.md`.
+//! table); [`render_reference`] renders them as `docs/metrics.md`.
 
 use std::sync::LazyLock;
 
