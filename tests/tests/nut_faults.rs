@@ -120,12 +120,26 @@ async fn one_bad_ups_stays_its_own_problem_and_upsd_restarts_are_survived() {
         .await
         .unwrap();
     assert_eq!(stale(&s, "alpha"), Some(0.0));
+    let source = [("source", "nut[0]")];
+    let s = exporter
+        .wait_for(LIMIT, "source down", |s| {
+            s.get("upsight_source_up", &source) == Some(0.0)
+        })
+        .await
+        .unwrap();
+    // The open connection breaks (transport), then reconnects are refused (connect).
+    let failures = |reason| {
+        let labels = [("ups", "alpha"), ("reason", reason)];
+        s.get("upsight_poll_failures_total", &labels).unwrap()
+    };
+    assert!(failures("transport") + failures("connect") >= 1.0);
     // Restarted on the same port: the exporter reconnects by itself.
     upsd.start_upsd().unwrap();
-    exporter
+    let s = exporter
         .wait_for(LIMIT, "reconnected, all up", all_up)
         .await
         .unwrap();
+    assert_eq!(s.get("upsight_source_up", &source), Some(1.0));
     exporter.stop().await;
 }
 

@@ -105,6 +105,7 @@ fn snapshot(devices: usize) -> Arc<Snapshot> {
         devices,
         generation: 1000,
         is_ready: true,
+        sources: Vec::new(),
     })
 }
 

@@ -8,7 +8,7 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
-use upsight_model::{DeviceState, FailureReason, Snapshot, StatusFlag};
+use upsight_model::{DeviceState, FailureReason, Snapshot, SourceHealth, StatusFlag};
 
 use crate::metrics::{self as names, MEASURE_HELP, MEASURES, help};
 
@@ -80,7 +80,7 @@ impl Collector for SnapshotCollector {
         encode_status(&mut enc, devices)?;
         encode_measures(&mut enc, devices)?;
         encode_info(&mut enc, devices)?;
-        encode_self(&mut enc, devices)
+        encode_self(&mut enc, devices, &self.0.sources)
     }
 }
 
@@ -204,10 +204,23 @@ fn encode_info(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
     Ok(())
 }
 
-fn encode_self(enc: &mut Enc<'_>, devices: &[DeviceState]) -> Res {
+fn encode_self(enc: &mut Enc<'_>, devices: &[DeviceState], sources: &[SourceHealth]) -> Res {
     let build = [("version", BUILD.version), ("revision", BUILD.revision)];
     enc.encode_descriptor(names::BUILD_FAMILY, help::BUILD, None, MetricType::Info)?
         .encode_info(&build)?;
+    let mut up = sources
+        .iter()
+        .filter_map(|s| Some((s.name.as_str(), s.is_up?)))
+        .peekable();
+    if up.peek().is_some() {
+        let mut family =
+            enc.encode_descriptor(names::SOURCE_UP, help::SOURCE_UP, None, MetricType::Gauge)?;
+        for (name, is_up) in up {
+            family
+                .encode_family(&[("source", name)])?
+                .encode_gauge(&bool_value(is_up))?;
+        }
+    }
     let durations = devices
         .iter()
         .filter(|d| d.polls > 0)

@@ -31,7 +31,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let cancel = CancellationToken::new();
-    let hub = SnapshotHub::new(config.nut.len());
+    let hub = SnapshotHub::new((0..config.nut.len()).map(|i| format!("nut[{i}]")).collect());
     let mut tasks = JoinSet::new();
     for (index, server) in config.nut.iter().enumerate() {
         let source = source::nut::NutSource::new(server.clone());

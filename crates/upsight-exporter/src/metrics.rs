@@ -28,6 +28,8 @@ pub const INFO_FAMILY: &str = "ups";
 pub const BUILD_FAMILY: &str = "upsight_build";
 /// `upsight_poll_duration_seconds{ups}`.
 pub const POLL_DURATION: &str = "upsight_poll_duration_seconds";
+/// `upsight_source_up{source}`.
+pub const SOURCE_UP: &str = "upsight_source_up";
 /// `upsight_polls_total{ups}` (counter family `upsight_polls`).
 pub const POLLS_FAMILY: &str = "upsight_polls";
 /// `upsight_poll_failures_total{ups,reason}` (counter family `upsight_poll_failures`).
@@ -52,6 +54,8 @@ pub mod help {
     pub const BUILD: &str = "upsight version and git revision";
     /// `upsight_poll_duration_seconds`.
     pub const POLL_DURATION: &str = "Wall time of the device's latest poll (a whole NUT server is polled in one pipelined exchange)";
+    /// `upsight_source_up`.
+    pub const SOURCE_UP: &str = "1 if the latest poll reached the source (a NUT server, named by its configuration path such as nut[0]) and got a valid answer, else 0; absent before the first poll. With LIST UPS discovery this is the only series that shows an unreachable server";
     /// `upsight_polls_total`.
     pub const POLLS: &str = "Polls of the device attempted";
     /// `upsight_poll_failures_total`.

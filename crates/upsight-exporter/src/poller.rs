@@ -62,13 +62,15 @@ impl Poller {
                     Err(PollError::new(FailureReason::Timeout, format!("poll exceeded its {:?} deadline", self.deadline)))
                 }),
             };
+            let is_source_up = result.is_ok();
             self.record(
                 result,
                 &source.known_devices(),
                 started.elapsed(),
                 SystemTime::now(),
             );
-            self.hub.publish(self.index, self.states.clone());
+            self.hub
+                .publish(self.index, self.states.clone(), is_source_up);
         }
     }
 

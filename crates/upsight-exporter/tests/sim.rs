@@ -179,7 +179,7 @@ async fn the_poll_deadline_cancels_a_hung_poll_and_the_poller_recovers() {
         sim.addr()
     );
     let config = Config::parse(&text, &|_| None).unwrap();
-    let hub = SnapshotHub::new(1);
+    let hub = SnapshotHub::new(vec!["nut[0]".into()]);
     let cancel = CancellationToken::new();
     let poller = Poller::new(0, hub.clone(), config.interval, Duration::from_millis(150));
     let task = tokio::spawn(poller.run(NutSource::new(config.nut[0].clone()), cancel.clone()));

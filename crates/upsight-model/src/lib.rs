@@ -8,5 +8,5 @@ mod status;
 
 pub use name::{NameError, UpsName};
 pub use reading::{DeviceInfo, Identity, Quantity, Reading, Sample, Source, Unit};
-pub use snapshot::{DeviceState, FailureReason, Outcome, Snapshot};
+pub use snapshot::{DeviceState, FailureReason, Outcome, Snapshot, SourceHealth};
 pub use status::{Status, StatusFlag};

@@ -137,11 +137,23 @@ impl DeviceState {
     }
 }
 
+/// Whether one source (a NUT server, later an SNMP agent) answered its latest poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceHealth {
+    /// The source's configuration path, e.g. `nut[0]` (never its address: addresses are PII).
+    pub name: String,
+    /// `None` before the first poll; then whether the latest poll reached the source and got a
+    /// valid answer (per-device errors do not count against it).
+    pub is_up: Option<bool>,
+}
+
 /// All devices, as of one moment. Published as `Arc<Snapshot>`; never mutated.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Devices sorted by name.
     pub devices: Vec<DeviceState>,
+    /// Every configured source, in configuration order.
+    pub sources: Vec<SourceHealth>,
     /// Increases with every publication.
     pub generation: u64,
     /// Whether every configured source has completed at least one poll.

@@ -80,6 +80,7 @@ async fn sim(listen: &str, files: &[PathBuf]) -> Result<u8, Failure> {
     if files.is_empty() {
         simulator = upsight_sim::demo::simulator();
     }
+    let mut names = std::collections::HashSet::new();
     for file in files {
         let text = std::fs::read_to_string(file).map_err(|e| {
             (
@@ -95,6 +96,10 @@ async fn sim(listen: &str, files: &[PathBuf]) -> Result<u8, Failure> {
                 anyhow::anyhow!("{}: file name is not a usable UPS name", file.display()),
             )
         })?;
+        if !names.insert(name.clone()) {
+            let error = anyhow::anyhow!("{}: a second file named {name:?}", file.display());
+            return Err((EX_USAGE, error));
+        }
         simulator = simulator.with_scenario(name, scenario);
     }
     let handle = simulator.bind(listen).await.map_err(|e| {
@@ -149,7 +154,7 @@ async fn demo() -> Result<u8, Failure> {
         ("metrics", format!("http://{exporter}/metrics")),
     ]);
     tracing::info!(
-        "Demo running: the 'branch' UPS loses mains power every two minutes. Ctrl-C stops."
+        "Demo running: the 'branch' UPS loses mains power about every 90 seconds. Ctrl-C stops."
     );
     upsight_exporter::run(config, listener, shutdown_signal())
         .await

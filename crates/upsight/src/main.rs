@@ -9,7 +9,18 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version are not errors; bad usage exits 64 (EX_USAGE), not clap's 2.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                cli::EX_USAGE
+            } else {
+                cli::EX_OK
+            });
+        }
+    };
     cli::init_tracing(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -68,6 +68,26 @@ fn check_config_exits_0_or_64_and_prints_every_error_with_its_path() {
 }
 
 #[test]
+fn bad_usage_exits_64_and_help_exits_0() {
+    assert_eq!(run(&["no-such-command"]).0, 64);
+    assert_eq!(run(&["exporter"]).0, 64, "missing --config");
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("check-config"));
+}
+
+#[test]
+fn sim_rejects_two_files_with_the_same_device_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = file(&dir, "ups.dev", "ups.status: OL\n");
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    let b = file(&dir, "other/ups.dev", "ups.status: OB\n");
+    let (code, _, err) = run(&["sim", "--listen", "127.0.0.1:0", &a, &b]);
+    assert_eq!(code, 64);
+    assert!(err.contains("a second file named \"ups\""), "{err}");
+}
+
+#[test]
 fn sim_rejects_a_bad_device_file_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let bad = file(&dir, "bad.dev", "ups.status: OL\nthis line has no colon\n");

@@ -140,6 +140,12 @@ impl RawNutServer {
         let (host, port) = parse_address(&self.address)
             .map_err(|m| fail(at("address"), format!("{:?}: {m}", self.address)))
             .unwrap_or_default();
+        if self.ups.as_ref().is_some_and(Vec::is_empty) {
+            fail(
+                at("ups"),
+                "empty list: omit `ups` to discover devices with LIST UPS".into(),
+            );
+        }
         let ups = self.ups.map(|names| {
             let mut out = Vec::new();
             for (j, name) in names.iter().enumerate() {
@@ -186,6 +192,28 @@ impl RawNutServer {
         };
         if has_password && self.username.is_none() {
             fail(at("username"), "a password needs a username".into());
+        }
+        if self.username.is_some() && !has_password {
+            fail(
+                at("password"),
+                "a username needs a password (both are sent, or neither)".into(),
+            );
+        }
+        if self
+            .username
+            .as_deref()
+            .is_some_and(|u| u.is_empty() || u.contains(['\n', '\r']))
+        {
+            fail(at("username"), "must be non-empty and on one line".into());
+        }
+        if password
+            .as_ref()
+            .is_some_and(|p| p.expose().contains(['\n', '\r']))
+        {
+            fail(
+                at("password"),
+                "contains a line break, which NUT cannot carry".into(),
+            );
         }
         let poll_timeout = self.poll_timeout.unwrap_or(interval.mul_f64(0.8));
         if poll_timeout > interval || poll_timeout.is_zero() {

@@ -156,3 +156,26 @@ fn no_sources_is_an_error() {
         "nut: no devices configured: add a [[nut]] section"
     );
 }
+
+#[test]
+fn credential_pairs_empty_lists_and_line_breaks_are_errors() {
+    let err = parse("[[nut]]\naddress = \"h\"\nusername = \"u\"\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("nut[0].password: a username needs a password"),
+        "{err}"
+    );
+    let err =
+        parse("[[nut]]\naddress = \"h\"\nusername = \"u\"\npassword = \"a\\nb\"\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("nut[0].password: contains a line break"),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains("a\nb"),
+        "the secret is never echoed"
+    );
+    let err = parse("[[nut]]\naddress = \"h\"\nups = []\n").unwrap_err();
+    assert!(err.to_string().contains("nut[0].ups: empty list"), "{err}");
+}

@@ -54,6 +54,20 @@ pub(crate) fn fixed_snapshot() -> Arc<Snapshot> {
         devices: vec![pending, office, stale],
         generation: 7,
         is_ready: true,
+        sources: vec![
+            upsight_model::SourceHealth {
+                name: "nut[0]".into(),
+                is_up: Some(true),
+            },
+            upsight_model::SourceHealth {
+                name: "nut[1]".into(),
+                is_up: Some(false),
+            },
+            upsight_model::SourceHealth {
+                name: "nut[2]".into(),
+                is_up: None,
+            },
+        ],
     })
 }
 
@@ -85,6 +99,11 @@ fn identity_never_rendered_and_values_only_for_up_devices() {
     assert!(
         text.contains("model=\"Back-UPS \\\"ES\\\" 850G2\""),
         "label values are escaped"
+    );
+    assert!(text.contains("upsight_source_up{source=\"nut[1]\"} 0.0\n"));
+    assert!(
+        !text.contains("source=\"nut[2]\""),
+        "no series before a source's first poll"
     );
     assert!(text.ends_with("# EOF\n"));
 }

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use upsight_model::{FailureReason, StatusFlag};
 
 use super::{
-    LAST_SUCCESS, MEASURES, POLL_DURATION, STALE, STATUS, STATUS_OTHER, UP, extra_labels, help,
-    nut_vars,
+    LAST_SUCCESS, MEASURES, POLL_DURATION, SOURCE_UP, STALE, STATUS, STATUS_OTHER, UP,
+    extra_labels, help, nut_vars,
 };
 
 /// Renders `docs/metrics.md` from the tables above.
@@ -66,11 +66,13 @@ pub fn render_reference() -> String {
         out,
         "\n## Exporter self metrics\n\n| metric | type | labels | meaning |\n|---|---|---|---|\n\
          | `upsight_build_info` | info | version, revision | {} |\n\
+         | `{SOURCE_UP}` | gauge | source | {} |\n\
          | `{POLL_DURATION}` | gauge | ups | {} |\n\
          | `upsight_polls_total` | counter | ups | {} |\n\
          | `upsight_poll_failures_total` | counter | ups, reason | {} |\n\
          \n`reason` takes exactly these values: {}.\n",
         help::BUILD,
+        help::SOURCE_UP,
         help::POLL_DURATION,
         help::POLLS,
         help::POLL_FAILURES,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
-use upsight_model::{DeviceState, Snapshot, UpsName};
+use upsight_model::{DeviceState, Snapshot, SourceHealth, UpsName};
 
 /// Collects the per-source device states and publishes the merged snapshot.
 #[derive(Debug, Clone)]
@@ -22,16 +22,27 @@ struct Inner {
 #[derive(Debug)]
 struct State {
     sources: Vec<Option<Vec<DeviceState>>>,
+    health: Vec<SourceHealth>,
     /// Names already reported as duplicates, so the warning is logged once.
     warned: HashSet<UpsName>,
 }
 
 impl SnapshotHub {
-    /// A hub for `sources` sources, none of which has polled yet.
-    pub fn new(sources: usize) -> Self {
-        let (tx, _) = watch::channel(Arc::new(Snapshot::default()));
+    /// A hub for sources named `names` (configuration paths such as `nut[0]`), none of which
+    /// has polled yet.
+    pub fn new(names: Vec<String>) -> Self {
+        let health: Vec<SourceHealth> = names
+            .into_iter()
+            .map(|name| SourceHealth { name, is_up: None })
+            .collect();
+        let snapshot = Snapshot {
+            sources: health.clone(),
+            ..Snapshot::default()
+        };
+        let (tx, _) = watch::channel(Arc::new(snapshot));
         let state = State {
-            sources: vec![None; sources],
+            sources: vec![None; health.len()],
+            health,
             warned: HashSet::new(),
         };
         let inner = Inner {
@@ -55,12 +66,17 @@ impl SnapshotHub {
 
     /// Replaces source `index`'s devices and publishes a new snapshot. A device name already
     /// taken by an earlier source is skipped (names are unique per exporter) and logged.
-    pub fn publish(&self, index: usize, states: Vec<DeviceState>) {
+    ///
+    /// `is_source_up` says whether the poll reached the source (per-device errors aside).
+    pub fn publish(&self, index: usize, states: Vec<DeviceState>, is_source_up: bool) {
         // Held until the new snapshot is sent, so publications never overtake each other.
         let mut guard = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *guard;
         if let Some(slot) = state.sources.get_mut(index) {
             *slot = Some(states);
+        }
+        if let Some(health) = state.health.get_mut(index) {
+            health.is_up = Some(is_source_up);
         }
         let is_ready = state.sources.iter().all(Option::is_some);
         let mut seen = HashSet::new();
@@ -76,6 +92,7 @@ impl SnapshotHub {
         let generation = self.inner.tx.borrow().generation + 1;
         self.inner.tx.send_replace(Arc::new(Snapshot {
             devices,
+            sources: state.health.clone(),
             generation,
             is_ready,
         }));

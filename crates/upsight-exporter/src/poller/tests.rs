@@ -23,7 +23,7 @@ fn ok(name: &str) -> DevicePoll {
 fn poller() -> Poller {
     Poller::new(
         0,
-        SnapshotHub::new(1),
+        SnapshotHub::new(vec!["nut[0]".into()]),
         Duration::from_secs(5),
         Duration::from_secs(4),
     )
@@ -129,7 +129,7 @@ fn invalid_names_are_skipped() {
 
 #[test]
 fn hub_merges_sources_keeps_first_of_duplicate_names_and_reports_readiness() {
-    let hub = SnapshotHub::new(2);
+    let hub = SnapshotHub::new(vec!["nut[0]".into(), "nut[1]".into()]);
     let mut first = Poller::new(
         0,
         hub.clone(),
@@ -138,7 +138,7 @@ fn hub_merges_sources_keeps_first_of_duplicate_names_and_reports_readiness() {
     );
     let now = SystemTime::UNIX_EPOCH + T0;
     first.record(Ok(vec![ok("a"), ok("dup")]), &[], Duration::ZERO, now);
-    hub.publish(0, first.states.clone());
+    hub.publish(0, first.states.clone(), true);
     assert!(!hub.current().is_ready);
     let mut second = Poller::new(
         1,
@@ -159,7 +159,7 @@ fn hub_merges_sources_keeps_first_of_duplicate_names_and_reports_readiness() {
         Duration::ZERO,
         now,
     );
-    hub.publish(1, second.states.clone());
+    hub.publish(1, second.states.clone(), false);
     let snap = hub.current();
     assert!(snap.is_ready);
     let names: Vec<_> = snap.devices.iter().map(|d| d.name.as_str()).collect();
