@@ -18,4 +18,4 @@ mod world;
 
 pub use devfile::{DevFileError, Device, Scenario, Step};
 pub use server::{SimHandle, Simulator};
-pub use world::{DeviceName, Fault, ServerFault};
+pub use world::{Fault, ServerFault};

@@ -3,9 +3,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// A device name as served in `LIST UPS` (a NUT ups.conf section name).
-pub type DeviceName = String;
-
 /// A per-device fault: the device's data is unavailable the way upsd reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -46,7 +43,7 @@ pub(crate) struct SimDevice {
 /// Everything the connections and scenario tasks share.
 #[derive(Debug, Default)]
 pub(crate) struct World {
-    pub(crate) devices: BTreeMap<DeviceName, SimDevice>,
+    pub(crate) devices: BTreeMap<String, SimDevice>,
     pub(crate) server_fault: Option<ServerFault>,
     /// Commands answered so far (all connections).
     pub(crate) commands: u64,
