@@ -26,3 +26,4 @@
 #![warn(missing_docs)]
 
 pub mod nut;
+pub mod snmp;
