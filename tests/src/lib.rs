@@ -1,5 +1,5 @@
 //! Shared helpers for the whole-system tests: real peers started on loopback (NUT upsd with
-//! dummy-ups, Prometheus), the exporter run in-process, and a scrape parser.
+//! dummy-ups, snmpsim, Prometheus), the exporter run in-process, and a scrape parser.
 //!
 //! A test that needs a peer calls [`peers::require`]: under `scripts/test`
 //! (`UPSIGHT_REQUIRE_PEERS=1`) a missing peer fails the test; elsewhere it is skipped with a
@@ -9,6 +9,8 @@ pub mod exporter;
 pub mod peers;
 pub mod prometheus;
 pub mod scrape;
+pub mod snmp_expected;
+pub mod snmpsim;
 pub mod upsd;
 
 /// The real-device corpus directory (`UPSIGHT_DEVICE_CORPUS`), if set and present.

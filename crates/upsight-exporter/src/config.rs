@@ -3,6 +3,7 @@
 
 mod raw;
 mod secret;
+pub mod snmp;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use upsight_model::UpsName;
 
 pub use raw::RawConfig;
 pub use secret::Secret;
+pub use snmp::{AuthProtocol, PrivProtocol, SnmpDevice, SnmpSecurity, Usm};
 
 /// Default NUT port (IANA).
 pub const NUT_PORT: u16 = 3493;
@@ -26,6 +28,8 @@ pub struct Config {
     pub interval: Duration,
     /// NUT servers to poll.
     pub nut: Vec<NutServer>,
+    /// SNMP agents to poll (one UPS each).
+    pub snmp: Vec<SnmpDevice>,
 }
 
 /// One upsd server.

@@ -31,12 +31,27 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let cancel = CancellationToken::new();
-    let hub = SnapshotHub::new((0..config.nut.len()).map(|i| format!("nut[{i}]")).collect());
+    let names = (0..config.nut.len())
+        .map(|i| format!("nut[{i}]"))
+        .chain((0..config.snmp.len()).map(|i| format!("snmp[{i}]")))
+        .collect();
+    let hub = SnapshotHub::new(names);
     let mut tasks = JoinSet::new();
     for (index, server) in config.nut.iter().enumerate() {
         let source = source::nut::NutSource::new(server.clone());
         let poller = poller::Poller::new(index, hub.clone(), config.interval, server.poll_timeout)
             .with_prefix(server.prefix.clone());
+        tasks.spawn(poller.run(source, cancel.clone()));
+    }
+    for (i, device) in config.snmp.iter().enumerate() {
+        let source = source::snmp::SnmpSource::new(device.clone());
+        let poller = poller::Poller::new(
+            config.nut.len() + i,
+            hub.clone(),
+            config.interval,
+            device.poll_timeout,
+        )
+        .with_kind(upsight_model::Source::Snmp);
         tasks.spawn(poller.run(source, cancel.clone()));
     }
     let app = http::router(http::AppState::new(hub));

@@ -2,6 +2,11 @@
 //! in SI units. The tables also generate `docs/metrics.md`.
 
 pub mod nut;
+pub mod snmp;
+
+use upsight_model::Reading;
+
+use crate::source::RawDevice;
 
 /// How a raw number becomes an SI value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,4 +46,15 @@ pub enum MappingError {
     /// upsd's `WAIT` placeholder: the driver has not delivered data yet.
     #[error("ups.status is WAIT: the driver has not delivered data yet")]
     Waiting,
+    /// The device answered, but not as a UPS this profile can read.
+    #[error("{0}")]
+    NotAUps(String),
+}
+
+/// Maps what a device answered to a reading, whichever protocol it came over. Pure.
+pub fn map(raw: RawDevice) -> Result<Reading, MappingError> {
+    match raw {
+        RawDevice::Nut(vars) => nut::map(vars),
+        RawDevice::Snmp { profile, values } => snmp::map(profile, &values),
+    }
 }

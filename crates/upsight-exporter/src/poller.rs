@@ -14,7 +14,7 @@ use upsight_model::{DeviceState, FailureReason, Outcome, Source as SourceKind, U
 pub use hub::SnapshotHub;
 
 use crate::mapping::{self, MappingError};
-use crate::source::{DevicePoll, PollError, Source};
+use crate::source::{DevicePoll, PollError, RawDevice, Source};
 
 /// Polls one source and keeps its devices' states.
 #[derive(Debug)]
@@ -24,6 +24,7 @@ pub struct Poller {
     interval: Duration,
     deadline: Duration,
     prefix: String,
+    kind: SourceKind,
     states: Vec<DeviceState>,
 }
 
@@ -36,6 +37,7 @@ impl Poller {
             interval,
             deadline,
             prefix: String::new(),
+            kind: SourceKind::Nut,
             states: Vec::new(),
         }
     }
@@ -43,6 +45,12 @@ impl Poller {
     /// Prepends `prefix` to every device name of this source.
     pub fn with_prefix(mut self, prefix: String) -> Self {
         self.prefix = prefix;
+        self
+    }
+
+    /// Marks the devices as read over `kind` (NUT unless told otherwise).
+    pub fn with_kind(mut self, kind: SourceKind) -> Self {
+        self.kind = kind;
         self
     }
 
@@ -100,7 +108,7 @@ impl Poller {
             };
             let mut state = match self.states.iter().position(|s| s.name == name) {
                 Some(i) => self.states.swap_remove(i),
-                None => DeviceState::new(name, SourceKind::Nut),
+                None => DeviceState::new(name, self.kind),
             };
             apply(&mut state, poll.result, took, now);
             next.push(state);
@@ -112,15 +120,19 @@ impl Poller {
 
 fn apply(
     state: &mut DeviceState,
-    result: Result<Vec<(String, String)>, PollError>,
+    result: Result<RawDevice, PollError>,
     took: Duration,
     now: SystemTime,
 ) {
     state.polls += 1;
     state.last_duration = took;
-    let mapped = result.and_then(|vars| {
-        mapping::nut::map(vars).map_err(|MappingError::Waiting| {
-            PollError::new(FailureReason::Waiting, MappingError::Waiting.to_string())
+    let mapped = result.and_then(|raw| {
+        mapping::map(raw).map_err(|error| {
+            let reason = match error {
+                MappingError::Waiting => FailureReason::Waiting,
+                MappingError::NotAUps(_) => FailureReason::Unsupported,
+            };
+            PollError::new(reason, error.to_string())
         })
     });
     match mapped {

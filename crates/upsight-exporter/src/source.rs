@@ -4,18 +4,45 @@
 pub mod backoff;
 pub mod net;
 pub mod nut;
+pub mod snmp;
 
 use std::future::Future;
 
 use upsight_model::FailureReason;
+use upsight_proto::snmp::profile::Profile;
+use upsight_proto::snmp::{Oid, Value};
 
 /// The raw result of polling one device.
 #[derive(Debug, Clone)]
 pub struct DevicePoll {
     /// Device name as the source knows it (before any prefix).
     pub name: String,
-    /// Variables as received, or why there are none.
-    pub result: Result<Vec<(String, String)>, PollError>,
+    /// What the device answered, or why there is nothing.
+    pub result: Result<RawDevice, PollError>,
+}
+
+/// What one device answered, as the wire gave it.
+#[derive(Debug, Clone)]
+pub enum RawDevice {
+    /// NUT `LIST VAR` variables.
+    Nut(Vec<(String, String)>),
+    /// SNMP varbinds read with a MIB profile's plan.
+    Snmp {
+        /// The profile the varbinds were read for.
+        profile: &'static Profile,
+        /// Scalars and walked column rows.
+        values: Vec<(Oid, Value)>,
+    },
+}
+
+impl RawDevice {
+    /// The NUT variables, if this is a NUT device.
+    pub fn nut_vars(&self) -> Option<&[(String, String)]> {
+        match self {
+            Self::Nut(vars) => Some(vars),
+            Self::Snmp { .. } => None,
+        }
+    }
 }
 
 /// Why a poll failed, for one device or for a whole source.

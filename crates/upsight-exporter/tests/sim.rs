@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use upsight_exporter::config::Config;
 use upsight_exporter::poller::{Poller, SnapshotHub};
 use upsight_exporter::source::nut::NutSource;
-use upsight_exporter::source::{DevicePoll, PollError, Source};
+use upsight_exporter::source::{DevicePoll, PollError, RawDevice, Source};
 use upsight_model::{FailureReason, Outcome};
 use upsight_sim::{Device, Fault, ServerFault, SimHandle, Simulator};
 
@@ -34,7 +34,7 @@ fn source(sim: &SimHandle, extra: &str) -> NutSource {
 fn outcome<'a>(
     polls: &'a [DevicePoll],
     name: &str,
-) -> &'a Result<Vec<(String, String)>, PollError> {
+) -> &'a Result<RawDevice, PollError> {
     &polls
         .iter()
         .find(|p| p.name == name)
@@ -107,7 +107,7 @@ async fn per_ups_errors_stay_per_ups() {
         outcome(&polls, "ups002").as_ref().unwrap_err().reason,
         FailureReason::DriverNotConnected
     );
-    let waiting = outcome(&polls, "ups003").as_ref().unwrap();
+    let waiting = outcome(&polls, "ups003").as_ref().unwrap().nut_vars().unwrap();
     assert!(
         waiting.contains(&("ups.status".into(), "WAIT".into())),
         "WAIT is mapped by the poller"

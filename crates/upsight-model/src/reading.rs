@@ -184,6 +184,8 @@ pub struct Identity {
     pub description: Option<String>,
     /// MAC address.
     pub mac_address: Option<String>,
+    /// Administrative host name (SNMP sysName).
+    pub host_name: Option<String>,
 }
 
 /// A successful poll of one device.

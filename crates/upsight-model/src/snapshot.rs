@@ -29,11 +29,14 @@ pub enum FailureReason {
     Waiting,
     /// Any other error reply from the server.
     ServerError,
+    /// The device answers, but in no MIB or protocol dialect upsight can read (an SNMP agent
+    /// that is not a UPS, such as a rack PDU).
+    Unsupported,
 }
 
 impl FailureReason {
     /// Every reason, in a stable order (series known in advance are exported as 0).
-    pub const ALL: [FailureReason; 10] = [
+    pub const ALL: [FailureReason; 11] = [
         Self::Connect,
         Self::Timeout,
         Self::Transport,
@@ -44,6 +47,7 @@ impl FailureReason {
         Self::AccessDenied,
         Self::Waiting,
         Self::ServerError,
+        Self::Unsupported,
     ];
 
     /// snake_case name, as used in the `reason` label.
@@ -59,6 +63,7 @@ impl FailureReason {
             Self::AccessDenied => "access_denied",
             Self::Waiting => "waiting",
             Self::ServerError => "server_error",
+            Self::Unsupported => "unsupported",
         }
     }
 

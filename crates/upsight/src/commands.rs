@@ -47,7 +47,12 @@ async fn bind(addr: &str) -> Result<TcpListener, Failure> {
 async fn exporter(path: &Path) -> Result<u8, Failure> {
     let config = load(path)?;
     let listener = bind(&config.listen.to_string()).await?;
-    tracing::info!(listen = %config.listen, servers = config.nut.len(), "Exporter started.");
+    tracing::info!(
+        listen = %config.listen,
+        nut_servers = config.nut.len(),
+        snmp_devices = config.snmp.len(),
+        "Exporter started."
+    );
     upsight_exporter::run(config, listener, shutdown_signal())
         .await
         .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
@@ -60,9 +65,10 @@ fn check_config(path: &Path) -> u8 {
         Ok(config) => {
             let _ = writeln!(
                 out,
-                "{}: ok ({} NUT server(s))",
+                "{}: ok ({} NUT server(s), {} SNMP device(s))",
                 path.display(),
-                config.nut.len()
+                config.nut.len(),
+                config.snmp.len()
             );
             EX_OK
         }

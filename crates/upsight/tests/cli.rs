@@ -45,7 +45,7 @@ fn check_config_exits_0_or_64_and_prints_every_error_with_its_path() {
     let good = file(&dir, "good.toml", "[[nut]]\naddress = \"127.0.0.1:3493\"\n");
     let (code, out, _) = run(&["check-config", &good]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("ok (1 NUT server(s))"));
+    assert!(out.contains("ok (1 NUT server(s), 0 SNMP device(s))"));
     let bad = file(
         &dir,
         "bad.toml",

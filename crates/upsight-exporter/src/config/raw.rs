@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use upsight_model::UpsName;
 
+use super::snmp::RawSnmpDevice;
 use super::{Config, ConfigError, ConfigErrors, NUT_PORT, NutServer, Secret};
 
 /// The configuration file as written (`deny_unknown_fields`: a typo is an error).
@@ -21,6 +22,9 @@ pub struct RawConfig {
     /// `[[nut]]` sections.
     #[serde(default)]
     pub nut: Vec<RawNutServer>,
+    /// `[[snmp]]` sections.
+    #[serde(default)]
+    pub snmp: Vec<RawSnmpDevice>,
 }
 
 /// One `[[nut]]` section as written.
@@ -99,10 +103,10 @@ impl RawConfig {
                 ),
             );
         }
-        if self.nut.is_empty() {
+        if self.nut.is_empty() && self.snmp.is_empty() {
             err(
                 "nut".into(),
-                "no devices configured: add a [[nut]] section".into(),
+                "no devices configured: add a [[nut]] or [[snmp]] section".into(),
             );
         }
         let mut nut = Vec::new();
@@ -112,11 +116,18 @@ impl RawConfig {
                 nut.push(server);
             }
         }
+        let mut snmp = Vec::new();
+        for (i, raw) in self.snmp.into_iter().enumerate() {
+            if let Some(device) = raw.validate(i, self.interval, &mut seen, &mut err) {
+                snmp.push(device);
+            }
+        }
         match listen {
             Ok(listen) if errors.is_empty() => Ok(Config {
                 listen,
                 interval: self.interval,
                 nut,
+                snmp,
             }),
             _ => Err(ConfigErrors(errors)),
         }
@@ -137,7 +148,7 @@ impl RawNutServer {
             failed = true;
             err(path, message);
         };
-        let (host, port) = parse_address(&self.address)
+        let (host, port) = parse_host_port(&self.address, NUT_PORT)
             .map_err(|m| fail(at("address"), format!("{:?}: {m}", self.address)))
             .unwrap_or_default();
         if self.ups.as_ref().is_some_and(Vec::is_empty) {
@@ -252,8 +263,9 @@ impl RawNutServer {
     }
 }
 
-/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address.
-fn parse_address(text: &str) -> Result<(String, u16), String> {
+/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address; `default_port` when the
+/// text has none.
+pub(super) fn parse_host_port(text: &str, default_port: u16) -> Result<(String, u16), String> {
     let port = |p: &str| {
         p.parse::<u16>()
             .ok()
@@ -264,12 +276,12 @@ fn parse_address(text: &str) -> Result<(String, u16), String> {
         let (host, after) = rest.split_once(']').ok_or("missing ']'")?;
         return match after.strip_prefix(':') {
             Some(p) => Ok((host.to_owned(), port(p)?)),
-            None if after.is_empty() => Ok((host.to_owned(), NUT_PORT)),
+            None if after.is_empty() => Ok((host.to_owned(), default_port)),
             None => Err("unexpected text after ']'".into()),
         };
     }
     match text.matches(':').count() {
-        0 if !text.is_empty() => Ok((text.to_owned(), NUT_PORT)),
+        0 if !text.is_empty() => Ok((text.to_owned(), default_port)),
         1 => {
             let (host, p) = text.split_once(':').ok_or("missing port")?;
             if host.is_empty() {
@@ -278,7 +290,7 @@ fn parse_address(text: &str) -> Result<(String, u16), String> {
             Ok((host.to_owned(), port(p)?))
         }
         0 => Err("empty address".into()),
-        _ => Ok((text.to_owned(), NUT_PORT)),
+        _ => Ok((text.to_owned(), default_port)),
     }
     .and_then(|(h, p)| {
         if h.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -289,7 +301,7 @@ fn parse_address(text: &str) -> Result<(String, u16), String> {
     })
 }
 
-fn read_secret(path: &std::path::Path) -> Result<Secret, String> {
+pub(super) fn read_secret(path: &std::path::Path) -> Result<Secret, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let value = text.trim_end_matches(['\n', '\r']);

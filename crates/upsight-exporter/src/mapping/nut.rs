@@ -174,6 +174,7 @@ pub fn map(vars: Vec<(String, String)>) -> Result<Reading, MappingError> {
         contact: opt("device.contact"),
         description: opt("device.description").or_else(|| opt("ups.description")),
         mac_address: opt("device.macaddr"),
+        host_name: opt("device.sysname"),
     };
     let mut samples: Vec<Sample> = vars.iter().filter_map(|(n, v)| sample(n, v)).collect();
     samples

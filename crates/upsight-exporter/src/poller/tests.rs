@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use upsight_model::{FailureReason, Outcome};
 
 use super::*;
+use crate::source::RawDevice;
 
 fn vars(status: &str) -> Vec<(String, String)> {
     vec![
@@ -16,7 +17,7 @@ fn vars(status: &str) -> Vec<(String, String)> {
 fn ok(name: &str) -> DevicePoll {
     DevicePoll {
         name: name.into(),
-        result: Ok(vars("OL")),
+        result: Ok(RawDevice::Nut(vars("OL"))),
     }
 }
 
@@ -97,7 +98,7 @@ fn wait_status_is_a_waiting_failure_and_vanished_devices_are_dropped() {
     let now = SystemTime::UNIX_EPOCH + T0;
     let waiting = DevicePoll {
         name: "w".into(),
-        result: Ok(vars("WAIT")),
+        result: Ok(RawDevice::Nut(vars("WAIT"))),
     };
     p.record(Ok(vec![ok("a"), waiting]), &[], Duration::ZERO, now);
     assert!(matches!(

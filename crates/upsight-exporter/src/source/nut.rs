@@ -10,7 +10,7 @@ use upsight_proto::nut::{ErrorCode, Reply, Request, ServerError};
 
 use self::conn::Conn;
 use super::backoff::Backoff;
-use super::{DevicePoll, PollError, Source};
+use super::{DevicePoll, PollError, RawDevice, Source};
 use crate::config::NutServer;
 
 /// Polls one upsd server. Never sends `LOGIN` (that would make it an upsmon client).
@@ -124,9 +124,9 @@ impl NutSource {
 fn collect(names: &[String], replies: Vec<Reply>, out: &mut Vec<DevicePoll>) {
     for (name, reply) in names.iter().zip(replies) {
         let result = match reply {
-            Reply::VarList { vars, .. } => {
-                Ok(vars.into_iter().map(|v| (v.name, v.value)).collect())
-            }
+            Reply::VarList { vars, .. } => Ok(RawDevice::Nut(
+                vars.into_iter().map(|v| (v.name, v.value)).collect(),
+            )),
             Reply::Error(err) => Err(device_error(&err)),
             other => Err(unexpected(&other, "LIST VAR")),
         };

@@ -48,7 +48,8 @@ impl Oid {
 
     /// The arcs after `prefix`, if `self` lies strictly under it.
     pub fn suffix_after(&self, prefix: &Oid) -> Option<&[u32]> {
-        (self.0.len() > prefix.0.len() && self.starts_with(prefix)).then(|| &self.0[prefix.0.len()..])
+        (self.0.len() > prefix.0.len() && self.starts_with(prefix))
+            .then(|| &self.0[prefix.0.len()..])
     }
 
     /// `self` with `arc` appended.
@@ -140,7 +141,10 @@ mod tests {
     fn rejects_bad_text_naming_it() {
         assert_eq!("".parse::<Oid>(), Err(ParseOidError::Empty));
         let err = "1.3.x.4".parse::<Oid>().unwrap_err();
-        assert_eq!(err.to_string(), "bad arc \"x\" in object identifier \"1.3.x.4\"");
+        assert_eq!(
+            err.to_string(),
+            "bad arc \"x\" in object identifier \"1.3.x.4\""
+        );
         assert!("1..3".parse::<Oid>().is_err());
         assert!("1.3.99999999999".parse::<Oid>().is_err());
         assert!("1.-3".parse::<Oid>().is_err());

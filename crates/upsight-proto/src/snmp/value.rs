@@ -95,8 +95,16 @@ mod tests {
     fn numbers_and_text() {
         assert_eq!(Value::TimeTicks(123_400).as_i64(), Some(123_400));
         assert_eq!(Value::Counter64(u64::MAX).as_i64(), None);
-        assert_eq!(Value::OctetString(b"APC \0\0".to_vec()).as_text().as_deref(), Some("APC"));
-        assert_eq!(Value::OctetString(vec![0x41, 0xff]).as_text().as_deref(), Some("A\u{fffd}"));
+        assert_eq!(
+            Value::OctetString(b"APC \0\0".to_vec())
+                .as_text()
+                .as_deref(),
+            Some("APC")
+        );
+        assert_eq!(
+            Value::OctetString(vec![0x41, 0xff]).as_text().as_deref(),
+            Some("A\u{fffd}")
+        );
         assert_eq!(Value::NoSuchObject.as_text(), None);
         assert!(Value::EndOfMibView.is_exception());
     }
