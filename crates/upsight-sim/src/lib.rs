@@ -14,8 +14,10 @@
 pub mod demo;
 mod devfile;
 mod server;
+pub mod snmp;
 mod world;
 
 pub use devfile::{DevFileError, Device, Scenario, Step};
 pub use server::{SimHandle, Simulator};
+pub use snmp::{SnmpAgent, SnmpFault, SnmpHandle};
 pub use world::{Fault, ServerFault};
