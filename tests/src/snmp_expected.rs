@@ -239,7 +239,8 @@ pub const EXPECTED: &[Expected] = &[
             ("ups.realpower.nominal", "72090"),
             ("output.frequency.nominal", "50"),
             ("ups.power.nominal", "80100"),
-            ("input.frequency.nominal", "5"),
+            // upsConfigInputFreq 50: whole hertz, not the RFC's tenths (a raw value below 100).
+            ("input.frequency.nominal", "50"),
             ("battery.runtime.low", "180"),
             ("device.uptime", "674237.32"),
             ("device.contact", "Computer Room Manager"),
@@ -313,17 +314,19 @@ pub const EXPECTED: &[Expected] = &[
     },
     // Huawei UPS5000 behind a GSE200M (Linux net-snmp sysObjectID 1.3.6.1.4.1.8072.3.2.10, no
     // vendor profile), upsIdentManufacturer answers → ups-mib. U = 1.3.6.1.2.1.33.1.
-    // This agent does not follow RFC 1628's units: it sends voltages in 0.1 V and frequencies in
-    // 0.01 Hz. Decoded as the RFC says, so input.voltage reads 2369 for 236.9 V; listed as decoded.
+    // This agent does not follow RFC 1628's units: it sends line voltages in 0.1 V and
+    // frequencies in 0.01 Hz (2369 beside a nominal 380 V; 5000 beside a nominal 50). The
+    // UPS-MIB profile's HUAWEI quirk reads them so: 236.9 V, 50 Hz.
     //   U.1.1.0 HUAWEI; U.1.2.0 UPS5000; U.1.3.0 V100R001C10B003SP00
     //   U.2.3.0|2|-1, U.2.4.0|2|-1, U.2.7.0|2|-1: "unsupported", absent
     //   U.2.5.0|2|5385 0.1 V → 538.5; U.2.6.0|2|0 → 0
-    //   U.3.2.0|2|1 line: U.3.3.1.2.1|66|5000 0.1 Hz → 500; U.3.3.1.3.1|66|2369 → 2369;
+    //   U.3.2.0|2|1 line: U.3.3.1.2.1|66|5000 0.01 Hz → 50; U.3.3.1.3.1|66|2369 0.1 V → 236.9;
     //   U.3.3.1.4.1|66|152 0.1 A → 15.2
-    //   U.4.2.0|2|4999 → 499.9; U.4.3.0|2|1 line: U.4.4.1.2.1|66|2199; U.4.4.1.3.1|66|183 → 18.3;
+    //   U.4.2.0|2|4999 → 49.99; U.4.3.0|2|1 line: U.4.4.1.2.1|66|2199 → 219.9; U.4.4.1.3.1|66|183 → 18.3;
     //   U.4.4.1.4.1|66|34 W → output.realpower and ups.realpower; U.4.4.1.5.1|66|8 → ups.load
-    //   U.5.1.0|2|4997 → 499.7; U.5.2.0|2|1: U.5.3.1.2.1|66|2358, .3.1|66|0 → 0, .4.1|66|34
-    //   U.9.2.0|2|50 → 5; U.9.3.0|2|380; U.9.4.0|2|50 → 5; U.9.5.0|2|6; U.9.7.0|2|5 min → 300 s
+    //   U.5.1.0|2|4997 → 49.97; U.5.2.0|2|1: U.5.3.1.2.1|66|2358 → 235.8, .3.1|66|0 → 0, .4.1|66|34
+    //   U.9.2.0|2|50 → 50 Hz (below 100: whole hertz); U.9.3.0|2|380; U.9.4.0|2|50 → 50;
+    //   U.9.5.0|2|6 (VA as sent: the card's rating units are not known); U.9.7.0|2|5 min → 300 s
     //   system: 1.1.0|4x = "Linux GSE200M 2.6.27-SPEAr310 #591 Wed Sep 4 16:10:51 CST 2013
     //   armv5tejl"; 1.3.0|67|2003011998 → 20030119.98 s; 1.4.0 Unknow; 1.5.0 DUMSYS-57
     //   U.4.1.0|2|3 normal → OL; U.2.1.0|2|2 normal
@@ -336,22 +339,22 @@ pub const EXPECTED: &[Expected] = &[
             ("ups.firmware", "V100R001C10B003SP00"),
             ("battery.voltage", "538.5"),
             ("battery.current", "0"),
-            ("input.frequency", "500"),
-            ("input.voltage", "2369"),
+            ("input.frequency", "50"),
+            ("input.voltage", "236.9"),
             ("input.current", "15.2"),
-            ("output.frequency", "499.9"),
-            ("output.voltage", "2199"),
+            ("output.frequency", "49.99"),
+            ("output.voltage", "219.9"),
             ("output.current", "18.3"),
             ("output.realpower", "34"),
             ("ups.realpower", "34"),
             ("ups.load", "8"),
-            ("input.bypass.frequency", "499.7"),
-            ("input.bypass.voltage", "2358"),
+            ("input.bypass.frequency", "49.97"),
+            ("input.bypass.voltage", "235.8"),
             ("input.bypass.current", "0"),
             ("input.bypass.realpower", "34"),
-            ("input.frequency.nominal", "5"),
+            ("input.frequency.nominal", "50"),
             ("output.voltage.nominal", "380"),
-            ("output.frequency.nominal", "5"),
+            ("output.frequency.nominal", "50"),
             ("ups.power.nominal", "6"),
             ("battery.runtime.low", "300"),
             (

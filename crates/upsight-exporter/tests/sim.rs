@@ -31,10 +31,7 @@ fn source(sim: &SimHandle, extra: &str) -> NutSource {
     NutSource::new(config.nut[0].clone())
 }
 
-fn outcome<'a>(
-    polls: &'a [DevicePoll],
-    name: &str,
-) -> &'a Result<RawDevice, PollError> {
+fn outcome<'a>(polls: &'a [DevicePoll], name: &str) -> &'a Result<RawDevice, PollError> {
     &polls
         .iter()
         .find(|p| p.name == name)
@@ -107,7 +104,11 @@ async fn per_ups_errors_stay_per_ups() {
         outcome(&polls, "ups002").as_ref().unwrap_err().reason,
         FailureReason::DriverNotConnected
     );
-    let waiting = outcome(&polls, "ups003").as_ref().unwrap().nut_vars().unwrap();
+    let waiting = outcome(&polls, "ups003")
+        .as_ref()
+        .unwrap()
+        .nut_vars()
+        .unwrap();
     assert!(
         waiting.contains(&("ups.status".into(), "WAIT".into())),
         "WAIT is mapped by the poller"

@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 use upsight_proto::snmp::snmprec::Recording;
 use upsight_proto::snmp::{Oid, Value};
 
-pub use demo::demo_snmp_devices;
+pub use demo::{agent as demo_agent, demo_snmp_devices, outage_loop as demo_outage_loop};
 
 /// Response varbinds allowed by default (GETBULK is cut there; larger GET/SET are tooBig).
 pub const DEFAULT_MAX_VARBINDS: usize = 64;

@@ -137,34 +137,54 @@ fn device_name(file: &Path) -> Option<String> {
 }
 
 async fn demo() -> Result<u8, Failure> {
+    let start_failed = |what: &str, e: std::io::Error| {
+        (EX_TEMPFAIL, anyhow::anyhow!("cannot start the {what}: {e}"))
+    };
     let sim = upsight_sim::demo::simulator()
         .bind("127.0.0.1:0")
         .await
-        .map_err(|e| {
-            (
-                EX_TEMPFAIL,
-                anyhow::anyhow!("cannot start the simulator: {e}"),
-            )
-        })?;
-    let text = format!(
+        .map_err(|e| start_failed("NUT simulator", e))?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let agent = upsight_sim::snmp::demo_agent()
+        .with_shutdown(stop.clone())
+        .bind("127.0.0.1:0")
+        .await
+        .map_err(|e| start_failed("SNMP simulator", e))?;
+    let snmp = agent.local_addr();
+    let mut text = format!(
         "listen = \"127.0.0.1:0\"\ninterval = \"2s\"\n[[nut]]\naddress = \"{}\"\n",
         sim.addr()
     );
+    for (community, _) in upsight_sim::snmp::demo_snmp_devices() {
+        text.push_str(&format!(
+            "[[snmp]]\nname = \"{community}\"\naddress = \"{snmp}\"\ncommunity = \"{community}\"\n"
+        ));
+    }
     let config = Config::parse(&text, &|_| None)
         .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("demo configuration: {e}")))?;
     let listener = bind("127.0.0.1:0").await?;
     let exporter = listener.local_addr().map_err(|e| (EX_SOFTWARE, e.into()))?;
     print_lines(&[
         ("nut-simulator", format!("nut://{}", sim.addr())),
+        ("snmp-simulator", format!("snmp://{snmp}")),
         ("exporter-site-a", format!("http://{exporter}")),
         ("metrics", format!("http://{exporter}/metrics")),
     ]);
     tracing::info!(
-        "Demo running: the 'branch' UPS loses mains power about every 90 seconds. Ctrl-C stops."
+        "Demo running: the 'branch' UPS (NUT) loses mains power about every 90 seconds, \
+         'closet-apc' (SNMP) for 20 seconds every 2 minutes. Ctrl-C stops."
     );
-    upsight_exporter::run(config, listener, shutdown_signal())
-        .await
-        .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
+    let outages = tokio::spawn(upsight_sim::snmp::demo_outage_loop(
+        agent,
+        "closet-apc",
+        std::time::Duration::from_secs(120),
+        std::time::Duration::from_secs(20),
+        stop.clone(),
+    ));
+    let result = upsight_exporter::run(config, listener, shutdown_signal()).await;
+    stop.cancel();
+    let _ = outages.await;
+    result.map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
     Ok(EX_OK)
 }
 

@@ -129,17 +129,32 @@ fn http_get(url: &str, path: &str) -> String {
 
 #[test]
 fn demo_prints_its_urls_and_serves_every_demo_device() {
-    let (mut child, lines) = start(&["demo"], 3);
+    let (mut child, lines) = start(&["demo"], 4);
     let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["nut-simulator", "exporter-site-a", "metrics"]);
-    let exporter = &lines[1].1;
+    assert_eq!(
+        names,
+        [
+            "nut-simulator",
+            "snmp-simulator",
+            "exporter-site-a",
+            "metrics"
+        ]
+    );
+    let exporter = &lines[2].1;
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut body = String::new();
     while Instant::now() < deadline {
         body = http_get(exporter, "/metrics");
-        let up = ["office", "rack", "branch", "datacenter"]
-            .iter()
-            .all(|u| body.contains(&format!("ups_up{{ups=\"{u}\"}} 1")));
+        let up = [
+            "office",
+            "rack",
+            "branch",
+            "datacenter",
+            "closet-apc",
+            "plant-3phase",
+        ]
+        .iter()
+        .all(|u| body.contains(&format!("ups_up{{ups=\"{u}\"}} 1")));
         if up {
             break;
         }
@@ -152,8 +167,22 @@ fn demo_prints_its_urls_and_serves_every_demo_device() {
         "demo devices not up:\n{body}"
     );
     assert!(body.contains("ups_input_voltage_volts{ups=\"datacenter\",phase=\"L1-N\"}"));
+    assert!(body.contains("ups_output_voltage_volts{ups=\"plant-3phase\",phase=\"L2-N\"}"));
     assert!(
-        !body.contains("DEMO0FFICE0001"),
-        "demo serials never reach /metrics"
+        body.lines().any(|l| l.starts_with("ups_info{")
+            && l.contains("ups=\"closet-apc\"")
+            && l.contains("source=\"snmp\"")),
+        "the SNMP demo device is exported as source=\"snmp\""
     );
+    for identity in [
+        "DEMO0FFICE0001",
+        "AS0000000042",
+        "it@example.invalid",
+        "Office closet",
+    ] {
+        assert!(
+            !body.contains(identity),
+            "demo identity {identity:?} never reaches /metrics"
+        );
+    }
 }

@@ -285,4 +285,54 @@ mod tests {
         assert!(walk.is_done());
         assert!(walk.into_values().is_empty());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn arcs() -> impl Strategy<Value = Vec<u32>> {
+            prop::collection::vec(0u32..4, 0..4)
+        }
+
+        proptest! {
+            /// Whatever an agent answers (repeats, backwards steps, other subtrees, short or
+            /// empty answers), the walk asks at most rows + 1 times per column and ends.
+            #[test]
+            fn any_agent_answers_end_the_walk(
+                answers in prop::collection::vec(
+                    prop::collection::vec((any::<bool>(), arcs(), any::<bool>()), 0..6),
+                    0..64,
+                ),
+            ) {
+                let limits = WalkLimits { max_rows_per_column: 8 };
+                let roots = vec![o("1.9.1"), o("1.9.2")];
+                let mut walk = Walk::new(roots.clone(), limits);
+                let mut requests = 0;
+                let mut answers = answers.into_iter();
+                while let Some(ask) = walk.next_request() {
+                    requests += 1;
+                    prop_assert!(requests <= 2 * (limits.max_rows_per_column + 1));
+                    let Some(answer) = answers.next() else { break };
+                    let varbinds = answer
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, (is_under, tail, is_end))| {
+                            let base = if is_under { ask[k % ask.len()].clone() } else { o("1.9.9") };
+                            let oid = tail.into_iter().fold(base, |oid, arc| oid.child(arc));
+                            let value = if is_end { Value::EndOfMibView } else { int(1) };
+                            (oid, value)
+                        })
+                        .collect();
+                    walk.feed(varbinds);
+                }
+                let values = walk.into_values();
+                prop_assert!(values.len() <= 2 * limits.max_rows_per_column);
+                for root in &roots {
+                    let column: Vec<&Oid> = values.iter().map(|(oid, _)| oid).filter(|oid| oid.starts_with(root)).collect();
+                    prop_assert!(column.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
+                }
+            }
+        }
+    }
 }

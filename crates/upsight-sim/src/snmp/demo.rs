@@ -12,6 +12,38 @@ pub fn demo_snmp_devices() -> Vec<(&'static str, &'static [u8])> {
     ]
 }
 
+/// An agent serving every demo SNMP device (community = device name).
+pub fn agent() -> super::SnmpAgent {
+    demo_snmp_devices()
+        .into_iter()
+        .fold(super::SnmpAgent::new(), |agent, (community, bytes)| {
+            let recording = upsight_proto::snmp::snmprec::parse_snmprec(bytes)
+                .expect("demo recordings are tested to parse");
+            agent.with_device(community, recording)
+        })
+}
+
+/// The demo's SNMP outage: `device` runs on battery for `outage` out of every `period`, until
+/// `stop` fires.
+pub async fn outage_loop(
+    handle: super::SnmpHandle,
+    device: &str,
+    period: std::time::Duration,
+    outage: std::time::Duration,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let mains = period.saturating_sub(outage);
+    loop {
+        for (is_on_battery, wait) in [(false, mains), (true, outage)] {
+            handle.set_on_battery(device, is_on_battery);
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use upsight_proto::snmp::snmprec::parse_snmprec;

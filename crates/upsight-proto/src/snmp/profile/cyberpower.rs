@@ -81,4 +81,5 @@ pub(crate) const MIB: Mib = Mib {
     lines: &[],
     status: STATUS,
     presence: &[IDENT_MODEL, OUTPUT_STATUS, BATTERY_STATUS],
+    quirks: &[],
 };

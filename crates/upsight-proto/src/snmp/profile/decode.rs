@@ -55,14 +55,15 @@ pub fn decode(profile: &Profile, values: &[(Oid, Value)]) -> Result<Decoded, Dec
         vars.add("ups.mfr", vendor.to_owned());
     }
     for row in system::SCALARS {
-        vars.add_scalar(row, &read);
+        vars.add_scalar(row, &read, &[]);
     }
     for mib in profile.mibs() {
+        let units = quirk_units(mib, &read);
         for row in mib.scalars {
-            vars.add_scalar(row, &read);
+            vars.add_scalar(row, &read, units);
         }
         for lines in mib.lines {
-            vars.add_lines(lines, &read);
+            vars.add_lines(lines, &read, units);
         }
     }
     let flags = profile
@@ -81,6 +82,26 @@ pub fn decode(profile: &Profile, values: &[(Oid, Value)]) -> Result<Decoded, Dec
     Ok(Decoded {
         vars: vars.0.into_iter().collect(),
     })
+}
+
+/// The unit overrides of the first quirk of `mib` whose identity object matches.
+fn quirk_units(mib: &Mib, read: &Read<'_>) -> &'static [(&'static str, Conv)] {
+    mib.quirks
+        .iter()
+        .find(|q| {
+            read.get(q.ident_oid)
+                .and_then(Value::as_text)
+                .is_some_and(|t| t.to_ascii_uppercase().starts_with(q.ident_prefix))
+        })
+        .map_or(&[], |q| q.units)
+}
+
+/// `conv`, unless a quirk says this OID or column uses another unit.
+fn unit_for(oid: &str, conv: Conv, units: &[(&str, Conv)]) -> Conv {
+    units
+        .iter()
+        .find(|(o, _)| *o == oid)
+        .map_or(conv, |&(_, c)| c)
 }
 
 /// The answers indexed by OID; the first real value for an OID wins over later duplicates.
@@ -140,6 +161,9 @@ fn number(value: &Value, conv: Conv, absent: Absent) -> Option<Decimal> {
         Conv::Text | Conv::Unit => Decimal::new(raw, 0),
         Conv::Tenths => Decimal::new(raw, 1),
         Conv::Minutes => Decimal::new(raw.checked_mul(60)?, 0),
+        Conv::Hundredths => Decimal::new(raw, 2),
+        Conv::NominalHertz if raw < 100 => Decimal::new(raw, 0),
+        Conv::NominalHertz => Decimal::new(raw, 1),
     })
 }
 
@@ -160,11 +184,11 @@ impl Vars {
         }
     }
 
-    fn add_scalar(&mut self, row: &Scalar, read: &Read<'_>) {
+    fn add_scalar(&mut self, row: &Scalar, read: &Read<'_>, units: &[(&str, Conv)]) {
         let Some(value) = read.get(row.oid) else {
             return;
         };
-        let text = match row.conv {
+        let text = match unit_for(row.oid, row.conv, units) {
             Conv::Text => value.as_text().filter(|t| !t.is_empty()),
             conv => number(value, conv, row.absent).map(|n| n.to_string()),
         };
@@ -175,7 +199,7 @@ impl Vars {
 
     /// One per-line table: whole-device names for a single line, per-line names otherwise,
     /// plus the columns' totals.
-    fn add_lines(&mut self, lines: &Lines, read: &Read<'_>) {
+    fn add_lines(&mut self, lines: &Lines, read: &Read<'_>, units: &[(&str, Conv)]) {
         let limit = lines
             .count
             .and_then(|oid| read.get(oid))
@@ -202,7 +226,10 @@ impl Vars {
         for (column, rows) in lines.columns.iter().zip(rows) {
             let values: Vec<(u32, Decimal)> = rows
                 .into_iter()
-                .filter_map(|(line, v)| Some((line, number(v, column.conv, column.absent)?)))
+                .filter_map(|(line, v)| {
+                    let conv = unit_for(column.root, column.conv, units);
+                    Some((line, number(v, conv, column.absent)?))
+                })
                 .collect();
             self.add_column(column, &values, line_count == 1);
         }

@@ -13,6 +13,22 @@ pub(crate) enum Conv {
     Tenths,
     /// Minutes; NUT wants seconds.
     Minutes,
+    /// Hundredths of the NUT unit (0.01 Hz; only where a [`Quirk`] says so).
+    Hundredths,
+    /// A nominal frequency the RFC puts in tenths of a hertz, which several agents send in
+    /// whole hertz (Eaton 93E, Huawei UPS5000 send `50`): a raw value below 100 is already
+    /// hertz (no UPS is rated for 5 or 6 Hz), anything else is tenths.
+    NominalHertz,
+}
+
+/// A vendor that fills a standard tree in other units than the standard says, recognised by
+/// an identity object's text (e.g. upsIdentManufacturer `HUAWEI`). Each override names a
+/// scalar OID or a column root and the unit that vendor really uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Quirk {
+    pub(crate) ident_oid: &'static str,
+    pub(crate) ident_prefix: &'static str,
+    pub(crate) units: &'static [(&'static str, Conv)],
 }
 
 /// Raw values that mean "the agent does not know", checked before any scaling.
@@ -230,6 +246,8 @@ pub(crate) struct Mib {
     pub(crate) status: &'static [StatusSource],
     /// Identity and status objects: if none of them answers, this MIB is not there.
     pub(crate) presence: &'static [&'static str],
+    /// Vendors known to use other units in this MIB.
+    pub(crate) quirks: &'static [Quirk],
 }
 
 impl Mib {

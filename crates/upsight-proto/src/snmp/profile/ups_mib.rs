@@ -4,9 +4,9 @@
 //! NUT's `drivers/ietf-mib.c`.
 
 use super::table::Flag::{Boost, Bypass, Lb, Ob, Off, Ol, Over, Rb, Test, Trim};
-use super::table::{Absent, Column, Conv, Flag, Lines, Mib, Scalar, StatusSource, Total};
+use super::table::{Absent, Column, Conv, Flag, Lines, Mib, Quirk, Scalar, StatusSource, Total};
 
-use Conv::{Minutes, Tenths, Unit};
+use Conv::{Hundredths, Minutes, NominalHertz, Tenths, Unit};
 
 /// upsIdentManufacturer.0: answers on any UPS-MIB agent worth reading.
 pub(crate) const IDENT_MANUFACTURER: &str = "1.3.6.1.2.1.33.1.1.1.0";
@@ -44,9 +44,17 @@ const SCALARS: &[Scalar] = &[
     non_negative("1.3.6.1.2.1.33.1.4.2.0", "output.frequency", Tenths),
     non_negative("1.3.6.1.2.1.33.1.5.1.0", "input.bypass.frequency", Tenths),
     non_negative("1.3.6.1.2.1.33.1.9.1.0", "input.voltage.nominal", Unit),
-    non_negative("1.3.6.1.2.1.33.1.9.2.0", "input.frequency.nominal", Tenths),
+    non_negative(
+        "1.3.6.1.2.1.33.1.9.2.0",
+        "input.frequency.nominal",
+        NominalHertz,
+    ),
     non_negative("1.3.6.1.2.1.33.1.9.3.0", "output.voltage.nominal", Unit),
-    non_negative("1.3.6.1.2.1.33.1.9.4.0", "output.frequency.nominal", Tenths),
+    non_negative(
+        "1.3.6.1.2.1.33.1.9.4.0",
+        "output.frequency.nominal",
+        NominalHertz,
+    ),
     non_negative("1.3.6.1.2.1.33.1.9.5.0", "ups.power.nominal", Unit),
     non_negative("1.3.6.1.2.1.33.1.9.6.0", "ups.realpower.nominal", Unit),
     non_negative("1.3.6.1.2.1.33.1.9.7.0", "battery.runtime.low", Minutes),
@@ -188,6 +196,22 @@ const STATUS: &[StatusSource] = &[
     },
 ];
 
+/// Huawei UPS5000 cards (recorded: V100R001C10) send line voltages in 0.1 V and frequencies in
+/// 0.01 Hz: input 2369 and output 2199 beside a nominal 380 V, frequencies 5000/4999/4997
+/// beside a nominal 50. Read as the RFC says they would be 2369 V and 500 Hz.
+const QUIRKS: &[Quirk] = &[Quirk {
+    ident_oid: IDENT_MANUFACTURER,
+    ident_prefix: "HUAWEI",
+    units: &[
+        ("1.3.6.1.2.1.33.1.3.3.1.2", Hundredths), // upsInputFrequency
+        ("1.3.6.1.2.1.33.1.3.3.1.3", Tenths),     // upsInputVoltage
+        ("1.3.6.1.2.1.33.1.4.2.0", Hundredths),   // upsOutputFrequency
+        ("1.3.6.1.2.1.33.1.4.4.1.2", Tenths),     // upsOutputVoltage
+        ("1.3.6.1.2.1.33.1.5.1.0", Hundredths),   // upsBypassFrequency
+        ("1.3.6.1.2.1.33.1.5.3.1.2", Tenths),     // upsBypassVoltage
+    ],
+}];
+
 /// The whole UPS-MIB.
 pub(crate) const MIB: Mib = Mib {
     scalars: SCALARS,
@@ -199,4 +223,5 @@ pub(crate) const MIB: Mib = Mib {
         OUTPUT_SOURCE,
         "1.3.6.1.2.1.33.1.2.1.0",
     ],
+    quirks: QUIRKS,
 };

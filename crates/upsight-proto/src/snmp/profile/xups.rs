@@ -160,4 +160,5 @@ pub(crate) const MIB: Mib = Mib {
     lines: LINES,
     status: STATUS,
     presence: &[IDENT_MANUFACTURER, IDENT_MODEL, OUTPUT_SOURCE, ABM_STATUS],
+    quirks: &[],
 };
