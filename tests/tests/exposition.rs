@@ -11,7 +11,7 @@ use upsight_e2e::exporter::Exporter;
 use upsight_e2e::peers;
 use upsight_e2e::prometheus::Prometheus;
 use upsight_e2e::scrape::{self, Samples};
-use upsight_sim::{Device, Scenario, SimHandle};
+use upsight_sim::{Device, Scenario, SimHandle, SnmpAgent, SnmpHandle};
 
 const MARKERS: &[&str] = &[
     "MARKERSERIAL7731",
@@ -22,7 +22,25 @@ const MARKERS: &[&str] = &[
     "MARKERUPSDESC7731",
     "MARKERUSER7731",
     "MARKERPASSWORD7731",
+    "MARKERSYSNAME7731",
+    "MARKERCOMMUNITY7731",
+    "MARKERAUTHKEY7731",
 ];
+
+/// An APC card whose identity objects (sysName, sysLocation, sysContact, sysDescr, serial,
+/// upsBasicIdentName) carry markers.
+const MARKED_SNMP: &str = "\
+1.3.6.1.2.1.1.1.0|4|MARKERDESCRIPTION7731
+1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.318.1.3.2.12
+1.3.6.1.2.1.1.4.0|4|MARKERCONTACT7731
+1.3.6.1.2.1.1.5.0|4|MARKERSYSNAME7731
+1.3.6.1.2.1.1.6.0|4|MARKERLOCATION7731
+1.3.6.1.4.1.318.1.1.1.1.1.1.0|4|Smart-UPS 750
+1.3.6.1.4.1.318.1.1.1.1.1.2.0|4|MARKERUPSDESC7731
+1.3.6.1.4.1.318.1.1.1.1.2.3.0|4|MARKERSERIAL7731
+1.3.6.1.4.1.318.1.1.1.2.2.1.0|66|88
+1.3.6.1.4.1.318.1.1.1.4.1.1.0|2|2
+";
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -59,41 +77,60 @@ async fn simulator() -> SimHandle {
         .unwrap()
 }
 
-async fn exporter_on(sim: &SimHandle) -> (Exporter, String) {
+/// The exporter polling the simulator over NUT and a marked SNMP device over the simulator's
+/// SNMP agent (returned: it stops when dropped).
+async fn exporter_on(sim: &SimHandle) -> (Exporter, String, SnmpHandle) {
+    let recording = upsight_proto::snmp::snmprec::parse_snmprec(MARKED_SNMP.as_bytes()).unwrap();
+    let agent = SnmpAgent::new()
+        .with_device("MARKERCOMMUNITY7731", recording)
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
     let config = format!(
-        "interval = \"500ms\"\n[[nut]]\naddress = \"{}\"\nusername = \"MARKERUSER7731\"\npassword = \"MARKERPASSWORD7731\"\n",
-        sim.addr()
+        "interval = \"500ms\"\n[[nut]]\naddress = \"{}\"\nusername = \"MARKERUSER7731\"\npassword = \"MARKERPASSWORD7731\"\n\
+         [[snmp]]\nname = \"marked-snmp\"\naddress = \"{}\"\ncommunity = \"MARKERCOMMUNITY7731\"\n",
+        sim.addr(),
+        agent.local_addr()
     );
     let exporter = Exporter::start(&config).await.unwrap();
-    let ready = |s: &Samples| s.get("ups_up", &[("ups", "marked")]) == Some(1.0);
+    let ready = |s: &Samples| {
+        s.get("ups_up", &[("ups", "marked")]) == Some(1.0)
+            && s.get("ups_up", &[("ups", "marked-snmp")]) == Some(1.0)
+    };
     exporter
         .wait_for(Duration::from_secs(20), "devices up", ready)
         .await
         .unwrap();
     let body = scrape::get(exporter.addr, "/metrics").await.unwrap().body;
-    (exporter, body)
+    (exporter, body, agent)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_identity_marker_appears_in_any_unauthenticated_response() {
     let sim = simulator().await;
-    let (exporter, metrics) = exporter_on(&sim).await;
+    let (exporter, metrics, agent) = exporter_on(&sim).await;
     let address = sim.addr().to_string();
     let port = format!(":{}", sim.addr().port());
+    let snmp_port = format!(":{}", agent.local_addr().port());
     for path in ["/metrics", "/healthz", "/readyz", "/", "/nope"] {
         let response = scrape::get(exporter.addr, path).await.unwrap();
         let text = format!("{:?}\n{}", response.headers, response.body);
-        for marker in MARKERS
-            .iter()
-            .copied()
-            .chain([address.as_str(), port.as_str(), "127.0.0.1"])
-        {
+        for marker in MARKERS.iter().copied().chain([
+            address.as_str(),
+            port.as_str(),
+            snmp_port.as_str(),
+            "127.0.0.1",
+        ]) {
             assert!(!text.contains(marker), "{path} leaks {marker:?}");
         }
     }
     assert!(
         metrics.contains("ups_up{ups=\"marked\"} 1"),
         "the marked device is exported"
+    );
+    assert!(
+        metrics.contains("ups_battery_charge_ratio{ups=\"marked-snmp\"} 0.88"),
+        "the marked SNMP device is exported"
     );
     exporter.stop().await;
 }
@@ -129,7 +166,7 @@ print(len(families), sum(len(f.samples) for f in families))
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exposition_passes_the_strict_openmetrics_parser_and_our_naming_lint() {
     let sim = simulator().await;
-    let (exporter, metrics) = exporter_on(&sim).await;
+    let (exporter, metrics, _agent) = exporter_on(&sim).await;
     let response = scrape::get(exporter.addr, "/metrics").await.unwrap();
     assert_eq!(
         response.header("content-type"),
@@ -247,7 +284,7 @@ fn lint(text: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_prometheus_scrapes_the_exporter() {
     let sim = simulator().await;
-    let (exporter, _) = exporter_on(&sim).await;
+    let (exporter, _, _agent) = exporter_on(&sim).await;
     let Some(prometheus) = Prometheus::start(&exporter.addr.to_string()).await.unwrap() else {
         return;
     };
