@@ -49,13 +49,13 @@ pub mod help {
     /// `ups_status_other`.
     pub const STATUS_OTHER: &str = "Number of ups.status tokens outside the fixed flag set";
     /// `ups_info`.
-    pub const INFO: &str = "Device facts that identify no one (NUT driver.name, device.mfr, device.model, ups.firmware, device.type); never a serial number or location";
+    pub const INFO: &str = "Device facts that identify no one (NUT driver.name or snmp-<profile>, device.mfr, device.model, ups.firmware, device.type; source nut or snmp); never a serial number or location";
     /// `upsight_build_info`.
     pub const BUILD: &str = "upsight version and git revision";
     /// `upsight_poll_duration_seconds`.
     pub const POLL_DURATION: &str = "Wall time of the device's latest poll (a whole NUT server is polled in one pipelined exchange)";
     /// `upsight_source_up`.
-    pub const SOURCE_UP: &str = "1 if the latest poll reached the source (a NUT server, named by its configuration path such as nut[0]) and got a valid answer, else 0; absent before the first poll. With LIST UPS discovery this is the only series that shows an unreachable server";
+    pub const SOURCE_UP: &str = "1 if the latest poll reached the source (a NUT server or an SNMP agent, named by its configuration path such as nut[0] or snmp[1]) and got a valid answer, else 0; absent before the first poll. With LIST UPS discovery this is the only series that shows an unreachable server";
     /// `upsight_polls_total`.
     pub const POLLS: &str = "Polls of the device attempted";
     /// `upsight_poll_failures_total`.

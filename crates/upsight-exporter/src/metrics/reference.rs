@@ -78,7 +78,71 @@ pub fn render_reference() -> String {
         help::POLL_FAILURES,
         reasons.join(", ")
     );
+    render_snmp_profiles(&mut out);
     out
+}
+
+/// How SNMP devices reach the same metrics: each profile's objects and the NUT variable each
+/// one feeds (the table above then applies).
+fn render_snmp_profiles(out: &mut String) {
+    use upsight_proto::snmp::profile::{self, Profile};
+    let _ = write!(
+        out,
+        "\n## SNMP devices\n\nAn SNMP device is read with a MIB profile that turns each object into \
+         the NUT variable it corresponds to, in NUT units; the tables above then apply unchanged, \
+         so an SNMP UPS has exactly the metrics of a NUT UPS, with `ups_info{{source=\"snmp\"}}` \
+         and `driver` = `snmp-<profile>`. A `TimeTicks` value is always hundredths of a second, \
+         whatever the object. `N` is the line (phase) number. The system group (sysDescr, \
+         sysObjectID, sysUpTime, sysContact, sysName, sysLocation) is read on every poll; only \
+         sysUpTime becomes a metric (`ups_device_uptime_seconds`), the others are identity and \
+         never leave the analytical path.\n"
+    );
+    for p in profile::ALL.iter().copied() {
+        render_profile(out, p);
+    }
+}
+
+fn render_profile(out: &mut String, p: &upsight_proto::snmp::profile::Profile) {
+    let chosen = if p.sys_object_ids().is_empty() {
+        "Read on its own when no vendor profile answers (any UPS-MIB agent), and under every \
+         vendor profile for what the vendor MIB lacks."
+            .to_owned()
+    } else {
+        let ids: Vec<_> = p
+            .sys_object_ids()
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect();
+        format!(
+            "Chosen when sysObjectID starts with {} and its identity object answers, or when its \
+             identity object answers on an agent with another sysObjectID. {}",
+            ids.join(" or "),
+            if p.has_ups_mib_fallback() {
+                "The RFC 1628 rows below are read as well and fill what this MIB does not give."
+            } else {
+                ""
+            }
+        )
+    };
+    let _ = write!(
+        out,
+        "\n### {} (`profile = \"{}\"`)\n\n{chosen}\n\n| object | NUT variable | conversion |\n|---|---|---|\n",
+        p.name, p.id
+    );
+    for row in p.describe() {
+        let _ = writeln!(out, "| `{}` | {} | {} |", row.oid, row.vars, row.conversion);
+    }
+    for (vendor, units) in p.quirks() {
+        let list: Vec<_> = units
+            .iter()
+            .map(|(oid, c)| format!("`{oid}` {c}"))
+            .collect();
+        let _ = write!(
+            out,
+            "\nWhen the identity starts with `{vendor}`, these objects use other units: {}.\n",
+            list.join(", ")
+        );
+    }
 }
 
 #[cfg(test)]

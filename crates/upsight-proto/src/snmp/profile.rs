@@ -31,6 +31,7 @@
 mod apc;
 mod cyberpower;
 mod decode;
+mod doc;
 mod number;
 mod system;
 mod table;
@@ -46,6 +47,7 @@ use super::{Oid, Value};
 use table::{Mib, StatusSource};
 
 pub use decode::{DecodeError, Decoded, decode};
+pub use doc::RowDoc;
 
 /// One way of reading a UPS over SNMP: a MIB, plus the UPS-MIB underneath for vendor profiles.
 pub struct Profile {
