@@ -85,7 +85,7 @@ pub fn render_reference() -> String {
 /// How SNMP devices reach the same metrics: each profile's objects and the NUT variable each
 /// one feeds (the table above then applies).
 fn render_snmp_profiles(out: &mut String) {
-    use upsight_proto::snmp::profile::{self, Profile};
+    use upsight_proto::snmp::profile;
     let _ = write!(
         out,
         "\n## SNMP devices\n\nAn SNMP device is read with a MIB profile that turns each object into \
