@@ -75,11 +75,15 @@ impl Snmpsim {
             .arg(format!("--agent-udpv4-endpoint=127.0.0.1:{port}"))
             .arg(format!("--logging-method=file:{}", log.display()));
         for (user, auth, auth_key, privacy, priv_key) in V3_USERS {
-            cmd.arg(format!("--v3-user={user}"))
-                .arg(format!("--v3-auth-key={auth_key}"))
-                .arg(format!("--v3-auth-proto={auth}"))
-                .arg(format!("--v3-priv-key={priv_key}"))
-                .arg(format!("--v3-priv-proto={privacy}"));
+            cmd.arg(format!("--v3-user={user}"));
+            if !auth.is_empty() {
+                cmd.arg(format!("--v3-auth-key={auth_key}"))
+                    .arg(format!("--v3-auth-proto={auth}"));
+            }
+            if !privacy.is_empty() {
+                cmd.arg(format!("--v3-priv-key={priv_key}"))
+                    .arg(format!("--v3-priv-proto={privacy}"));
+            }
         }
         if is_root() {
             // snmpsimd refuses to run as root; the cache must be writable by the process user.

@@ -391,6 +391,64 @@ async fn snmpset_on_battery_shows_ob_on_the_next_poll() {
     exporter.stop().await;
 }
 
+/// Our protocol name for an snmpsim one.
+fn our_name(snmpsim: &str) -> &str {
+    snmpsim.strip_suffix("BLMT").unwrap_or(snmpsim)
+}
+
+#[tokio::test]
+async fn every_usm_protocol_and_security_level_reads_the_same_values() {
+    let Some(sim) = Snmpsim::start(&recordings()).expect("start snmpsim") else {
+        return;
+    };
+    let endpoint = sim.endpoint();
+    let reference = read(&endpoint, "own-apc", Access::V2c)
+        .await
+        .expect("v2c read");
+    let mut failures = Vec::new();
+    for (user, auth, auth_key, privacy, priv_key) in snmpsim::V3_USERS {
+        let level = match (auth.is_empty(), privacy.is_empty()) {
+            (true, _) => "noAuthNoPriv",
+            (false, true) => "authNoPriv",
+            (false, false) => "authPriv",
+        };
+        let mut keys = format!("security_level = \"{level}\"\n");
+        if !auth.is_empty() {
+            keys.push_str(&format!(
+                "auth_protocol = \"{auth}\"\nauth_password = \"{auth_key}\"\n"
+            ));
+        }
+        if !privacy.is_empty() {
+            let privacy = our_name(privacy);
+            keys.push_str(&format!(
+                "priv_protocol = \"{privacy}\"\npriv_password = \"{priv_key}\"\n"
+            ));
+        }
+        let text = format!(
+            "[[snmp]]\nname = \"dev\"\naddress = \"{endpoint}\"\nversion = \"3\"\nusername = \"{user}\"\ncontext = \"own-apc\"\n{keys}"
+        );
+        let config = Config::parse(&text, &|_| None).expect("valid v3 config");
+        let mut source = SnmpSource::new(config.snmp[0].clone());
+        let reading = match source.poll().await {
+            Ok(mut polls) => polls
+                .remove(0)
+                .result
+                .map_err(|e| e.to_string())
+                .and_then(|raw| mapping::map(raw).map_err(|e| e.to_string())),
+            Err(e) => Err(format!("{:?}: {e}", e.reason)),
+        };
+        match reading {
+            Ok(r) if r.samples == reference.samples && r.status == reference.status => {}
+            Ok(r) => failures.push(format!(
+                "{user} ({auth}/{privacy}): different reading {:?}",
+                r.samples
+            )),
+            Err(e) => failures.push(format!("{user} ({auth}/{privacy}): {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// A `tracing` writer that keeps everything, at every level, for the credential check.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
