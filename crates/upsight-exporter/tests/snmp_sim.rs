@@ -50,6 +50,11 @@ async fn a_steady_poll_is_one_get_and_one_getbulk() {
     assert_eq!(per_poll, apc.requests_sent() - sent);
     // System + APC + UPS-MIB fallback scalars fit in 32-OID GETs; the tables in GETBULKs.
     assert!(per_poll <= 4, "{per_poll} requests for one poll");
+    let shown = format!("{apc:?}");
+    assert!(
+        shown.contains("apc") && !shown.contains("closet-apc"),
+        "no community in Debug: {shown}"
+    );
 
     let mut plant = source(&agent, "plant-3phase", "");
     let reading = read(&mut plant).await.unwrap();
