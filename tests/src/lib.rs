@@ -26,3 +26,18 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("bind an ephemeral port on 127.0.0.1")
 }
+
+/// Writes `bytes` to `path` (created or truncated).
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    std::fs::File::create(path)?.write_all(bytes)?;
+    Ok(())
+}
+
+/// Whether this process runs as root (peers then need a process user).
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}

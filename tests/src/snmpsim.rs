@@ -61,8 +61,8 @@ impl Snmpsim {
         std::fs::create_dir_all(&data)?;
         std::fs::create_dir_all(&cache)?;
         for (name, bytes) in recordings {
-            write(&data.join(format!("{name}.snmprec")), bytes)?;
-            write(
+            crate::write_file(&data.join(format!("{name}.snmprec")), bytes)?;
+            crate::write_file(
                 &data.join(format!("{name}-rw.snmprec")),
                 &writable_twin(bytes),
             )?;
@@ -85,7 +85,7 @@ impl Snmpsim {
                     .arg(format!("--v3-priv-proto={privacy}"));
             }
         }
-        if is_root() {
+        if crate::is_root() {
             // snmpsimd refuses to run as root; the cache must be writable by the process user.
             cmd.args(["--process-user=nobody", "--process-group=nogroup"]);
             Command::new("chown")
@@ -216,17 +216,4 @@ fn free_udp_port() -> u16 {
         .and_then(|s| s.local_addr())
         .map(|a| a.port())
         .expect("bind an ephemeral UDP port on 127.0.0.1")
-}
-
-fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    std::fs::File::create(path)?.write_all(bytes)?;
-    Ok(())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }

@@ -126,7 +126,7 @@ impl Upsd {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(root.join(log))?)
             .stderr(std::fs::File::create(root.join(format!("{log}.err")))?);
-        if is_root() {
+        if crate::is_root() {
             cmd.args(["-u", "root"]);
         }
         Ok(cmd.spawn()?)
@@ -258,17 +258,7 @@ impl Drop for Upsd {
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut f = std::fs::File::create(dir.join(name))?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    crate::write_file(&dir.join(name), text.as_bytes())
 }
 
 fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> Result<(), ()> {

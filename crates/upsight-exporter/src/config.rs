@@ -58,11 +58,16 @@ pub struct NutServer {
 impl NutServer {
     /// `host:port` for logs and diagnostics (never a metric: addresses are PII).
     pub fn endpoint(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        endpoint(&self.host, self.port)
+    }
+}
+
+/// `host:port`, with brackets around an IPv6 address.
+pub(crate) fn endpoint(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 

@@ -94,11 +94,7 @@ pub struct SnmpDevice {
 impl SnmpDevice {
     /// `host:port` for logs at DEBUG (addresses are PII: never a metric).
     pub fn endpoint(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        super::endpoint(&self.host, self.port)
     }
 }
 
