@@ -7,11 +7,12 @@
 //! by the sans-IO [`Walk`], and the poller's deadline bounds the whole poll.
 
 use std::fmt;
+use std::sync::Arc;
 
 use snmp2::v3;
 use snmp2::{AsyncSession, Pdu};
 use upsight_model::FailureReason;
-use upsight_proto::snmp::profile::{self, Profile};
+use upsight_proto::snmp::profile::{self, Plan, Profile};
 use upsight_proto::snmp::walk::{Walk, WalkLimits};
 use upsight_proto::snmp::{Oid, Value};
 
@@ -29,7 +30,7 @@ const NO_SUCH_NAME: u32 = 2;
 pub struct SnmpSource {
     device: SnmpDevice,
     session: Option<AsyncSession>,
-    profile: Option<&'static Profile>,
+    profile: Option<(&'static Profile, Arc<Plan>)>,
     requests: u64,
 }
 
@@ -39,7 +40,7 @@ impl fmt::Debug for SnmpSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SnmpSource")
             .field("name", &self.device.name)
-            .field("profile", &self.profile.map(|p| p.id))
+            .field("profile", &self.profile.as_ref().map(|(p, _)| p.id))
             .field("is_connected", &self.session.is_some())
             .finish_non_exhaustive()
     }
@@ -79,28 +80,32 @@ impl SnmpSource {
 
     /// The profile in use, once chosen.
     pub fn profile(&self) -> Option<&'static Profile> {
-        self.profile
+        self.profile.as_ref().map(|(p, _)| *p)
     }
 
     async fn poll_device(&mut self) -> Result<RawDevice, PollError> {
         if self.session.is_none() {
             self.session = Some(self.connect().await?);
         }
-        let profile = match self.profile {
-            Some(p) => p,
-            None => {
-                let p = self.choose_profile().await?;
-                tracing::debug!(ups = %self.device.name, profile = p.id, "SNMP profile chosen.");
-                self.profile = Some(p);
-                p
-            }
+        if self.profile.is_none() {
+            let p = self.choose_profile().await?;
+            tracing::debug!(ups = %self.device.name, profile = p.id, "SNMP profile chosen.");
+            self.profile = Some((p, Arc::new(p.plan())));
+        }
+        let Some((profile, plan)) = self.profile.clone() else {
+            return Err(PollError::new(FailureReason::Unsupported, "no profile"));
         };
-        let plan = profile.plan();
+        let values = self.read_plan(&plan).await?;
+        Ok(RawDevice::Snmp { profile, values })
+    }
+
+    /// One poll's reads: the scalars, then the table columns.
+    async fn read_plan(&mut self, plan: &Plan) -> Result<Vec<(Oid, Value)>, PollError> {
         let mut values = self.get_all(&plan.scalars).await?;
         if !plan.columns.is_empty() {
-            values.extend(self.walk(plan.columns).await?);
+            values.extend(self.walk(plan.columns.clone()).await?);
         }
-        Ok(RawDevice::Snmp { profile, values })
+        Ok(values)
     }
 
     /// The configured profile, or the one the agent's sysObjectID and probe answers point to.
