@@ -1,0 +1,1 @@
+//! Shared HTTP hardening (in progress).
