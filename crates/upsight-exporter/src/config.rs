@@ -7,7 +7,7 @@ pub mod snmp;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use upsight_model::UpsName;
@@ -30,6 +30,10 @@ pub struct Config {
     pub nut: Vec<NutServer>,
     /// SNMP agents to poll (one UPS each).
     pub snmp: Vec<SnmpDevice>,
+    /// Directory of the state file; `None` keeps events, outages and energy in memory only.
+    pub state_dir: Option<PathBuf>,
+    /// Price of one kWh for energy cost, if set.
+    pub price_per_kwh: Option<f64>,
 }
 
 /// One upsd server.

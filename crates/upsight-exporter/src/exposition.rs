@@ -1,6 +1,7 @@
 //! Renders a [`Snapshot`] as OpenMetrics text with prometheus-client: a [`Collector`] that
 //! encodes fresh const metrics from the snapshot on every scrape. Pure: no I/O, no clock.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
@@ -8,9 +9,10 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
-use upsight_model::{DeviceState, FailureReason, Snapshot, SourceHealth, StatusFlag};
+use upsight_model::{DeviceState, FailureReason, Snapshot, SourceHealth, StatusFlag, UpsName};
 
 use crate::metrics::{self as names, MEASURE_HELP, MEASURES, help};
+use crate::tracker::DeviceCounters;
 
 /// The Content-Type of the exposition. prometheus-client writes OpenMetrics only; served as
 /// `text/plain`, Prometheus would reject the scrape.
@@ -46,13 +48,22 @@ pub const LONG_VERSION: &str = concat!(
 
 /// Appends the OpenMetrics exposition of `snapshot` (ending in `# EOF`) to `out`.
 pub fn render(snapshot: &Arc<Snapshot>, out: &mut String) -> std::fmt::Result {
+    render_with(snapshot, Arc::new(BTreeMap::new()), out)
+}
+
+/// Like [`render`], with the event, outage and energy counters of each device.
+pub fn render_with(
+    snapshot: &Arc<Snapshot>,
+    counters: Arc<BTreeMap<UpsName, DeviceCounters>>,
+    out: &mut String,
+) -> std::fmt::Result {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(SnapshotCollector(Arc::clone(snapshot))));
+    registry.register_collector(Box::new(SnapshotCollector(Arc::clone(snapshot), counters)));
     prometheus_client::encoding::text::encode(out, &registry)
 }
 
 #[derive(Debug)]
-struct SnapshotCollector(Arc<Snapshot>);
+struct SnapshotCollector(Arc<Snapshot>, Arc<BTreeMap<UpsName, DeviceCounters>>);
 
 type Enc<'a> = DescriptorEncoder<'a>;
 type Res = Result<(), std::fmt::Error>;
@@ -80,6 +91,7 @@ impl Collector for SnapshotCollector {
         encode_status(&mut enc, devices)?;
         encode_measures(&mut enc, devices)?;
         encode_info(&mut enc, devices)?;
+        encode_history(&mut enc, devices, &self.1)?;
         encode_self(&mut enc, devices, &self.0.sources)
     }
 }
@@ -250,6 +262,64 @@ fn encode_self(enc: &mut Enc<'_>, devices: &[DeviceState], sources: &[SourceHeal
         }
     }
     Ok(())
+}
+
+/// Event, outage and energy counters of the devices in the snapshot.
+fn encode_history(
+    enc: &mut Enc<'_>,
+    devices: &[DeviceState],
+    counters: &BTreeMap<UpsName, DeviceCounters>,
+) -> Res {
+    let tracked: Vec<(&DeviceState, &DeviceCounters)> = devices
+        .iter()
+        .filter_map(|d| Some((d, counters.get(&d.name)?)))
+        .collect();
+    if tracked.is_empty() {
+        return Ok(());
+    }
+    let mut transitions = enc.encode_descriptor(
+        names::TRANSITIONS_FAMILY,
+        help::TRANSITIONS,
+        None,
+        MetricType::Counter,
+    )?;
+    for (d, c) in &tracked {
+        for (kind, count) in &c.transitions {
+            let labels = [("ups", d.name.as_str()), ("event", kind.as_str())];
+            counter(&mut transitions.encode_family(&labels)?, *count)?;
+        }
+    }
+    let mut on_battery = enc.encode_descriptor(
+        names::ON_BATTERY_FAMILY,
+        help::ON_BATTERY,
+        None,
+        MetricType::Counter,
+    )?;
+    for (d, c) in &tracked {
+        float_counter(
+            &mut on_battery.encode_family(&ups_label(d))?,
+            c.on_battery_seconds,
+        )?;
+    }
+    let transfers = tracked.iter().filter_map(|(d, c)| {
+        let at = c.last_transfer?.duration_since(UNIX_EPOCH).ok()?;
+        Some((*d, at.as_secs_f64()))
+    });
+    gauge(enc, names::LAST_TRANSFER, help::LAST_TRANSFER, transfers)?;
+    let mut energy = enc.encode_descriptor(
+        names::ENERGY_FAMILY,
+        help::ENERGY,
+        None,
+        MetricType::Counter,
+    )?;
+    for (d, c) in &tracked {
+        float_counter(&mut energy.encode_family(&ups_label(d))?, c.energy_joules)?;
+    }
+    Ok(())
+}
+
+fn float_counter(metric: &mut prometheus_client::encoding::MetricEncoder<'_>, value: f64) -> Res {
+    metric.encode_counter::<NoLabelSet, f64, f64>(&value, None)
 }
 
 fn counter(metric: &mut prometheus_client::encoding::MetricEncoder<'_>, value: u64) -> Res {

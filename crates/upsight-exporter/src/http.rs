@@ -7,19 +7,23 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::exposition::{CONTENT_TYPE, render};
+use std::sync::Arc;
+
+use crate::exposition::{CONTENT_TYPE, render_with};
 use crate::poller::SnapshotHub;
+use crate::tracker::Tracker;
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
     hub: SnapshotHub,
+    tracker: Tracker,
 }
 
 impl AppState {
-    /// State over `hub`.
-    pub fn new(hub: SnapshotHub) -> Self {
-        Self { hub }
+    /// State over `hub` and `tracker`.
+    pub fn new(hub: SnapshotHub, tracker: Tracker) -> Self {
+        Self { hub, tracker }
     }
 }
 
@@ -34,8 +38,9 @@ pub fn router(state: AppState) -> Router {
 
 async fn metrics(State(state): State<AppState>) -> Response {
     let snapshot = state.hub.current();
+    let counters = Arc::new(state.tracker.counters());
     let mut body = String::with_capacity(64 * 1024);
-    if render(&snapshot, &mut body).is_err() {
+    if render_with(&snapshot, counters, &mut body).is_err() {
         tracing::error!("Rendering the exposition failed.");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
     }

@@ -13,8 +13,10 @@ pub mod mapping;
 pub mod metrics;
 pub mod poller;
 pub mod source;
+pub mod tracker;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -22,14 +24,66 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{Config, ConfigError, ConfigErrors};
 pub use poller::SnapshotHub;
+use tracker::ExporterState;
+pub use tracker::Tracker;
+use upsight_store::{Store, StoreError};
 
-/// Runs the exporter until `shutdown` completes: one poller task per configured source and the
-/// HTTP server on `listener`. Returns once every task has stopped.
+/// What the exporter remembers: the tracker, and with a state directory the locked state file
+/// it is saved to.
+#[derive(Debug)]
+pub struct State {
+    tracker: Tracker,
+    store: Option<Arc<Store<ExporterState>>>,
+}
+
+/// Name of the exporter's state file in `state_dir` (`exporter.json`, lock `exporter.lock`).
+pub const STATE_NAME: &str = "exporter";
+
+/// Opens the state: with `state_dir`, locks and loads the state file (a second exporter on the
+/// same directory, a corrupt file or one from a newer version is refused, the file untouched;
+/// [`StoreError::exit_code`] is 73); without, an empty in-memory state.
+pub fn open_state(config: &Config) -> Result<State, StoreError> {
+    let Some(dir) = &config.state_dir else {
+        return Ok(State {
+            tracker: Tracker::new(ExporterState::default(), config.interval),
+            store: None,
+        });
+    };
+    let (store, state) = Store::<ExporterState>::open(dir, STATE_NAME)?;
+    if let Some(from) = store.migrated_from() {
+        tracing::info!(
+            from,
+            "State file migrated; it is rewritten on the next save."
+        );
+    }
+    Ok(State {
+        tracker: Tracker::new(state, config.interval),
+        store: Some(Arc::new(store)),
+    })
+}
+
+/// Runs the exporter until `shutdown` completes, with the state from [`open_state`] (an error
+/// opening it is returned as an I/O error; the binary calls [`open_state`] itself to map it to
+/// exit code 73).
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let state = open_state(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
+    run_with_state(config, state, listener, shutdown).await
+}
+
+/// Runs the exporter until `shutdown` completes: one poller task per configured source, the
+/// state saver and the HTTP server on `listener`. Returns once every task has stopped (the
+/// state is saved one last time).
+pub async fn run_with_state(
+    config: Config,
+    state: State,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let State { tracker, store } = state;
     let cancel = CancellationToken::new();
     let names = (0..config.nut.len())
         .map(|i| format!("nut[{i}]"))
@@ -40,7 +94,8 @@ pub async fn run(
     for (index, server) in config.nut.iter().enumerate() {
         let source = source::nut::NutSource::new(server.clone());
         let poller = poller::Poller::new(index, hub.clone(), config.interval, server.poll_timeout)
-            .with_prefix(server.prefix.clone());
+            .with_prefix(server.prefix.clone())
+            .with_tracker(tracker.clone());
         tasks.spawn(poller.run(source, cancel.clone()));
     }
     for (i, device) in config.snmp.iter().enumerate() {
@@ -51,10 +106,19 @@ pub async fn run(
             config.interval,
             device.poll_timeout,
         )
-        .with_kind(upsight_model::Source::Snmp);
+        .with_kind(upsight_model::Source::Snmp)
+        .with_tracker(tracker.clone());
         tasks.spawn(poller.run(source, cancel.clone()));
     }
-    let app = http::router(http::AppState::new(hub));
+    let mut saver = None;
+    if let Some(store) = store {
+        saver = Some(tokio::spawn(tracker::flush::run(
+            tracker.clone(),
+            store,
+            cancel.clone(),
+        )));
+    }
+    let app = http::router(http::AppState::new(hub, tracker));
     let server_cancel = cancel.clone();
     tasks.spawn(async move {
         let serve =
@@ -72,6 +136,10 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("Tasks did not stop within 5 s; aborting them.");
+    }
+    if let Some(saver) = saver {
+        // The final save runs after the pollers stopped, so it holds their last polls.
+        let _ = saver.await;
     }
     Ok(())
 }

@@ -35,6 +35,15 @@ pub const POLLS_FAMILY: &str = "upsight_polls";
 /// `upsight_poll_failures_total{ups,reason}` (counter family `upsight_poll_failures`).
 pub const POLL_FAILURES_FAMILY: &str = "upsight_poll_failures";
 
+/// `ups_transitions_total{ups,event}` (counter family `ups_transitions`).
+pub const TRANSITIONS_FAMILY: &str = "ups_transitions";
+/// `ups_on_battery_seconds_total{ups}` (counter family `ups_on_battery_seconds`).
+pub const ON_BATTERY_FAMILY: &str = "ups_on_battery_seconds";
+/// `ups_last_transfer_timestamp_seconds{ups}`.
+pub const LAST_TRANSFER: &str = "ups_last_transfer_timestamp_seconds";
+/// `ups_energy_joules_total{ups}` (counter family `ups_energy_joules`).
+pub const ENERGY_FAMILY: &str = "ups_energy_joules";
+
 /// HELP texts of the fixed families.
 pub mod help {
     /// `ups_up`.
@@ -50,6 +59,15 @@ pub mod help {
     pub const STATUS_OTHER: &str = "Number of ups.status tokens outside the fixed flag set";
     /// `ups_info`.
     pub const INFO: &str = "Device facts that identify no one (NUT driver.name or snmp-<profile>, device.mfr, device.model, ups.firmware, device.type; source nut or snmp); never a serial number or location";
+    /// `ups_transitions_total`.
+    pub const TRANSITIONS: &str = "Events detected from status transitions (upsmon's vocabulary: on_battery, on_line, low_battery, ...), stamped with the poll's time; kept across restarts with a state directory";
+    /// `ups_on_battery_seconds_total`.
+    pub const ON_BATTERY: &str = "Seconds the device ran on battery, summed over sample intervals (gaps over five poll intervals are not counted)";
+    /// `ups_last_transfer_timestamp_seconds`.
+    pub const LAST_TRANSFER: &str =
+        "Unix time of the latest transfer to or from battery (on_battery or on_line event)";
+    /// `ups_energy_joules_total`.
+    pub const ENERGY: &str = "Energy through the UPS output, integrated from real power (trapezoid; gaps over five poll intervals are not integrated)";
     /// `upsight_build_info`.
     pub const BUILD: &str = "upsight version and git revision";
     /// `upsight_poll_duration_seconds`.

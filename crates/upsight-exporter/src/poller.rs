@@ -15,6 +15,7 @@ pub use hub::SnapshotHub;
 
 use crate::mapping::{self, MappingError};
 use crate::source::{DevicePoll, PollError, RawDevice, Source};
+use crate::tracker::Tracker;
 
 /// Polls one source and keeps its devices' states.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ pub struct Poller {
     deadline: Duration,
     prefix: String,
     kind: SourceKind,
+    tracker: Option<Tracker>,
     states: Vec<DeviceState>,
 }
 
@@ -38,6 +40,7 @@ impl Poller {
             deadline,
             prefix: String::new(),
             kind: SourceKind::Nut,
+            tracker: None,
             states: Vec::new(),
         }
     }
@@ -51,6 +54,12 @@ impl Poller {
     /// Marks the devices as read over `kind` (NUT unless told otherwise).
     pub fn with_kind(mut self, kind: SourceKind) -> Self {
         self.kind = kind;
+        self
+    }
+
+    /// Feeds every poll's device states to `tracker` (events, outages, energy).
+    pub fn with_tracker(mut self, tracker: Tracker) -> Self {
+        self.tracker = Some(tracker);
         self
     }
 
@@ -71,12 +80,11 @@ impl Poller {
                 }),
             };
             let is_source_up = result.is_ok();
-            self.record(
-                result,
-                &source.known_devices(),
-                started.elapsed(),
-                SystemTime::now(),
-            );
+            let now = SystemTime::now();
+            self.record(result, &source.known_devices(), started.elapsed(), now);
+            if let Some(tracker) = &self.tracker {
+                tracker.observe(&self.states, now);
+            }
             self.hub
                 .publish(self.index, self.states.clone(), is_source_up);
         }

@@ -11,6 +11,8 @@ pub(crate) const EX_OK: u8 = 0;
 pub(crate) const EX_USAGE: u8 = 64;
 /// Internal error (EX_SOFTWARE).
 pub(crate) const EX_SOFTWARE: u8 = 70;
+/// The state file cannot be locked, read or trusted (EX_CANTCREAT).
+pub(crate) const EX_CANTCREAT: u8 = 73;
 /// Temporary failure, e.g. the listen address is in use (EX_TEMPFAIL).
 pub(crate) const EX_TEMPFAIL: u8 = 75;
 

@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use upsight_exporter::Config;
 use upsight_sim::{Scenario, Simulator};
 
-use crate::cli::{Command, EX_OK, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE};
+use crate::cli::{Command, EX_CANTCREAT, EX_OK, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE};
 
 /// Runs one subcommand and returns the process exit code.
 pub(crate) async fn dispatch(command: Command) -> u8 {
@@ -46,6 +46,13 @@ async fn bind(addr: &str) -> Result<TcpListener, Failure> {
 
 async fn exporter(path: &Path) -> Result<u8, Failure> {
     let config = load(path)?;
+    let state = upsight_exporter::open_state(&config).map_err(|e| {
+        let code = u8::try_from(e.exit_code()).unwrap_or(EX_CANTCREAT);
+        (code, anyhow::Error::new(e))
+    })?;
+    if config.state_dir.is_none() {
+        tracing::info!("No state_dir: events, outages and energy are kept in memory only.");
+    }
     let listener = bind(&config.listen.to_string()).await?;
     tracing::info!(
         listen = %config.listen,
@@ -53,7 +60,7 @@ async fn exporter(path: &Path) -> Result<u8, Failure> {
         snmp_devices = config.snmp.len(),
         "Exporter started."
     );
-    upsight_exporter::run(config, listener, shutdown_signal())
+    upsight_exporter::run_with_state(config, state, listener, shutdown_signal())
         .await
         .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
     Ok(EX_OK)

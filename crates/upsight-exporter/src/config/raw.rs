@@ -25,6 +25,11 @@ pub struct RawConfig {
     /// `[[snmp]]` sections.
     #[serde(default)]
     pub snmp: Vec<RawSnmpDevice>,
+    /// Directory of the state file (`UPSIGHT_STATE_DIR`); absent: events, outages and energy
+    /// are kept in memory only.
+    pub state_dir: Option<PathBuf>,
+    /// Price of one kWh, for energy cost in the API (any currency).
+    pub price_per_kwh: Option<f64>,
 }
 
 /// One `[[nut]]` section as written.
@@ -73,6 +78,9 @@ impl RawConfig {
         if let Some(listen) = env("UPSIGHT_LISTEN") {
             self.listen = listen;
         }
+        if let Some(dir) = env("UPSIGHT_STATE_DIR") {
+            self.state_dir = Some(PathBuf::from(dir));
+        }
         if let Some(text) = env("UPSIGHT_INTERVAL") {
             self.interval = humantime::parse_duration(&text).map_err(|e| {
                 ConfigErrors::one(
@@ -116,6 +124,28 @@ impl RawConfig {
                 nut.push(server);
             }
         }
+        if self
+            .price_per_kwh
+            .is_some_and(|p| !p.is_finite() || p < 0.0)
+        {
+            err(
+                "price_per_kwh".into(),
+                format!(
+                    "{:?} must be a number of 0 or more",
+                    self.price_per_kwh.unwrap_or_default()
+                ),
+            );
+        }
+        if self
+            .state_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            err(
+                "state_dir".into(),
+                "is empty: omit it to keep state in memory only".into(),
+            );
+        }
         let mut snmp = Vec::new();
         for (i, raw) in self.snmp.into_iter().enumerate() {
             if let Some(device) = raw.validate(i, self.interval, &mut seen, &mut err) {
@@ -128,6 +158,8 @@ impl RawConfig {
                 interval: self.interval,
                 nut,
                 snmp,
+                state_dir: self.state_dir,
+                price_per_kwh: self.price_per_kwh,
             }),
             _ => Err(ConfigErrors(errors)),
         }

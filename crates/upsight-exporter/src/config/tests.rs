@@ -384,3 +384,29 @@ fn snmp_secrets_from_files() {
     };
     assert_eq!(community.expose(), "s3cret-community");
 }
+
+#[test]
+fn state_dir_and_price() {
+    let cfg =
+        parse("state_dir = \"/var/lib/upsight\"\nprice_per_kwh = 0.3\n[[nut]]\naddress = \"h\"\n")
+            .unwrap();
+    assert_eq!(
+        cfg.state_dir.as_deref(),
+        Some(std::path::Path::new("/var/lib/upsight"))
+    );
+    assert_eq!(cfg.price_per_kwh, Some(0.3));
+    let env = |k: &str| (k == "UPSIGHT_STATE_DIR").then(|| "/srv/state".to_owned());
+    let cfg = Config::parse("[[nut]]\naddress = \"h\"\n", &env).unwrap();
+    assert_eq!(
+        cfg.state_dir.as_deref(),
+        Some(std::path::Path::new("/srv/state"))
+    );
+    let err = parse("state_dir = \"\"\nprice_per_kwh = -1.0\n[[nut]]\naddress = \"h\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("state_dir: is empty"), "{err}");
+    assert!(
+        err.contains("price_per_kwh: -1.0 must be a number of 0 or more"),
+        "{err}"
+    );
+}

@@ -58,6 +58,30 @@ pub fn render_reference() -> String {
             nut_vars(m.quantity)
         );
     }
+    let events: Vec<_> = upsight_model::EventKind::ALL
+        .iter()
+        .map(|k| format!("`{}`", k.as_str()))
+        .collect();
+    let _ = write!(
+        out,
+        "\n## Events, outages and energy\n\nDerived from the polls (see \
+         [operations.md](operations.md)); kept across restarts when `state_dir` is set.\n\n\
+         | metric | type | labels | meaning |\n|---|---|---|---|\n\
+         | `{}_total` | counter | ups, event | {} |\n\
+         | `{}_total` | counter | ups | {} |\n\
+         | `{}` | gauge | ups | {} |\n\
+         | `{}_total` | counter | ups | {} |\n\
+         \n`event` takes exactly these values: {}.\n",
+        super::TRANSITIONS_FAMILY,
+        help::TRANSITIONS,
+        super::ON_BATTERY_FAMILY,
+        help::ON_BATTERY,
+        super::LAST_TRANSFER,
+        help::LAST_TRANSFER,
+        super::ENERGY_FAMILY,
+        help::ENERGY,
+        events.join(", ")
+    );
     let reasons: Vec<_> = FailureReason::ALL
         .iter()
         .map(|r| format!("`{}`", r.as_str()))

@@ -1,0 +1,205 @@
+//! What happened, derived from the polls: events (upsmon's vocabulary), outages and energy per
+//! device, kept in memory and, with a state directory, in the exporter's state file.
+//!
+//! Pollers call [`Tracker::observe`] right after folding a poll into their device states, with
+//! the poll's own time, so every poll is seen exactly once (no snapshot is skipped). The work
+//! is a few map updates under a mutex that is never held across I/O; saving happens in
+//! [`flush`] off the polling path.
+
+pub mod flush;
+mod state;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::Notify;
+use upsight_model::{
+    DetectorConfig, DeviceState, EnergyConfig, EnergyMeter, Event, EventKind, Observation, Outage,
+    Outcome, UpsName,
+};
+
+pub use state::{DeviceHistory, ExporterState};
+
+/// Per-device counters the exposition reads on every scrape.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceCounters {
+    /// Transitions per event kind, every kind present (zeros included).
+    pub transitions: Vec<(EventKind, u64)>,
+    /// Seconds on battery, all outages together.
+    pub on_battery_seconds: f64,
+    /// Time of the last transfer to or from battery.
+    pub last_transfer: Option<SystemTime>,
+    /// Energy through the UPS output (joules).
+    pub energy_joules: f64,
+}
+
+/// Shared, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<ExporterState>,
+    /// Signalled when the state changed and should be saved.
+    dirty: Notify,
+    max_gap: Duration,
+}
+
+impl Tracker {
+    /// A tracker starting from `state` (loaded from the state file, or empty). `interval` sets
+    /// the gap bound: samples further apart than five intervals are not integrated.
+    pub fn new(mut state: ExporterState, interval: Duration) -> Self {
+        let max_gap = (interval * 5).max(Duration::from_secs(1));
+        for device in state.devices.values_mut() {
+            device.apply_config(max_gap);
+        }
+        Self {
+            inner: Arc::new(Inner {
+                state: Mutex::new(state),
+                dirty: Notify::new(),
+                max_gap,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ExporterState> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Folds one poll of `states` (every device a poller just polled), made at `now`.
+    pub fn observe(&self, states: &[DeviceState], now: SystemTime) {
+        let mut changed = false;
+        {
+            let mut guard = self.lock();
+            let state = &mut *guard;
+            for device in states {
+                if matches!(device.outcome, Outcome::Pending) {
+                    continue;
+                }
+                let history = state
+                    .devices
+                    .entry(device.name.clone())
+                    .or_insert_with(|| DeviceHistory::new(device.name.clone(), self.inner.max_gap));
+                let (events, outage) = history.observe(device, now);
+                changed = true;
+                for event in events {
+                    tracing::info!(ups = %event.device, event = event.kind.as_str(), "Device event.");
+                    state.events.push(event);
+                }
+                if let Some(outage) = outage {
+                    state.outages.push(outage);
+                }
+            }
+        }
+        if changed {
+            self.inner.dirty.notify_one();
+        }
+    }
+
+    /// Counters per device for the exposition.
+    pub fn counters(&self) -> BTreeMap<UpsName, DeviceCounters> {
+        let guard = self.lock();
+        guard
+            .devices
+            .iter()
+            .map(|(name, d)| (name.clone(), d.counters()))
+            .collect()
+    }
+
+    /// Events, newest last, optionally for one device and newer than `since`.
+    pub fn events(&self, device: Option<&UpsName>, limit: usize) -> Vec<Event> {
+        let guard = self.lock();
+        let matching: Vec<&Event> = guard
+            .events
+            .iter()
+            .filter(|e| device.is_none_or(|d| e.device == *d))
+            .collect();
+        let skip = matching.len().saturating_sub(limit);
+        matching.into_iter().skip(skip).cloned().collect()
+    }
+
+    /// Finished outages (newest last) and, per device, the one in progress.
+    pub fn outages(&self, device: Option<&UpsName>) -> Vec<Outage> {
+        let guard = self.lock();
+        let mut out: Vec<Outage> = guard
+            .outages
+            .iter()
+            .filter(|o| device.is_none_or(|d| o.device == *d))
+            .cloned()
+            .collect();
+        out.extend(
+            guard
+                .devices
+                .values()
+                .filter(|d| device.is_none_or(|n| d.name() == n))
+                .filter_map(|d| d.outages.current().cloned()),
+        );
+        out
+    }
+
+    /// Energy meters per device.
+    pub fn energy(&self) -> BTreeMap<UpsName, EnergyMeter> {
+        let guard = self.lock();
+        guard
+            .devices
+            .iter()
+            .map(|(name, d)| (name.clone(), d.energy.clone()))
+            .collect()
+    }
+
+    /// A copy of the whole state, for saving.
+    pub fn snapshot_state(&self) -> ExporterState {
+        self.lock().clone()
+    }
+
+    /// Completes when the state changed since the last call.
+    pub async fn changed(&self) {
+        self.inner.dirty.notified().await;
+    }
+}
+
+impl DeviceHistory {
+    fn observe(&mut self, device: &DeviceState, now: SystemTime) -> (Vec<Event>, Option<Outage>) {
+        let observation = match (&device.outcome, &device.reading) {
+            (Outcome::Ok, Some(reading)) => Observation::Up(&reading.status),
+            (Outcome::Failed { reason, .. }, _) => Observation::Down(*reason),
+            _ => return (Vec::new(), None),
+        };
+        let events = self.detector.observe(now, observation);
+        let mut finished = None;
+        for event in &events {
+            if let Some(done) = self.outages.observe_event(event) {
+                finished = Some(done);
+            }
+        }
+        if let (Outcome::Ok, Some(reading)) = (&device.outcome, &device.reading) {
+            self.outages.observe_reading(now, reading);
+            self.energy.observe_reading(now, reading);
+        }
+        (events, finished)
+    }
+
+    fn counters(&self) -> DeviceCounters {
+        DeviceCounters {
+            transitions: self.detector.all_transitions().collect(),
+            on_battery_seconds: self.outages.on_battery_seconds_total(),
+            last_transfer: self.detector.last_transfer(),
+            energy_joules: self.energy.total_joules(),
+        }
+    }
+
+    fn apply_config(&mut self, max_gap: Duration) {
+        self.detector.set_config(DetectorConfig::default());
+        self.outages.set_max_gap(max_gap);
+        self.energy.set_config(EnergyConfig {
+            max_gap,
+            ..EnergyConfig::default()
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+//! Request size, time and concurrency limits.
+//!
+//! - **Body cap (413):** a `Content-Length` over the cap is refused before the handler runs, and
+//!   the body itself is wrapped in a counting limit, so a chunked body (or one lying about its
+//!   length) fails with 413 as soon as the bytes actually read pass the cap. A handler that never
+//!   reads the body never reads the excess either.
+//! - **Deadline (503):** the time until the response head is ready is bounded. That covers a slow
+//!   handler and a slow request body alike (extractors read the body inside the handler), and we
+//!   cannot tell them apart without guessing, so both answer **503** with `internal error` and
+//!   the detail logged. 503 rather than 408 because browsers silently retry a 408, which would
+//!   repeat a request that is stuck on our side. Streaming response bodies are not bounded.
+//! - **In-flight cap (503):** beyond `max_in_flight` concurrent requests, new ones are shed at
+//!   once instead of queueing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::Limited;
+use tokio::sync::Semaphore;
+
+use crate::ApiError;
+
+/// Body, time and concurrency limits of one server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest time from request to response head.
+    pub request_timeout: Duration,
+    /// Most requests handled at once; more are shed with 503.
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    /// 1 MiB bodies (the device API, feature floor C.2.3), 10 s, 256 in flight.
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_in_flight: 256,
+        }
+    }
+}
+
+/// Refuses an over-cap `Content-Length` up front and caps the bytes actually read.
+pub(crate) async fn cap_body(State(max): State<usize>, req: Request, next: Next) -> Response {
+    if let Some(value) = req.headers().get(CONTENT_LENGTH) {
+        let Some(len) = value.to_str().ok().and_then(|v| v.parse::<u64>().ok()) else {
+            return ApiError::BadRequest("invalid content-length".into()).into_response();
+        };
+        if len > max as u64 {
+            return ApiError::PayloadTooLarge.into_response();
+        }
+    }
+    next.run(req.map(|body| Body::new(Limited::new(body, max))))
+        .await
+}
+
+/// Whether a body read failed because a [`Limited`] cap was passed (the error may be wrapped
+/// in `axum::Error` more than once).
+pub(crate) fn is_over_cap(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
+/// Answers 503 when the response head is not ready within the deadline.
+pub(crate) async fn deadline(
+    State(timeout): State<Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::Unavailable(format!(
+            "request deadline of {timeout:?} exceeded on {path} (slow handler or slow body)"
+        ))
+        .into_response(),
+    }
+}
+
+/// Sheds requests beyond the in-flight cap with 503.
+pub(crate) async fn shed(
+    State(slots): State<Arc<Semaphore>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Ok(_permit) = slots.try_acquire_owned() else {
+        return ApiError::Unavailable("in-flight request cap reached, request shed".into())
+            .into_response();
+    };
+    next.run(req).await
+}
