@@ -22,7 +22,10 @@ pub struct Exporter {
 impl Exporter {
     /// Starts an exporter with `config` (TOML; `listen` is forced to 127.0.0.1:0).
     pub async fn start(config: &str) -> anyhow::Result<Self> {
-        let config = Config::parse(config, &|_| None).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut config = Config::parse(config, &|_| None).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Tests scrape every 100 ms from one address: far above the default per-client limit.
+        config.http.rate_limit =
+            upsight_http::RateLimitConfig::try_new(Duration::from_millis(1), 10_000, 1_000)?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let cancel = CancellationToken::new();

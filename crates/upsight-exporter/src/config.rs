@@ -1,9 +1,11 @@
 //! Exporter configuration: TOML file, then `UPSIGHT_*` environment overrides, then validation
 //! into typed values. Unknown keys are errors; every error names the key path and the value.
 
+pub mod http;
 mod raw;
 mod secret;
 pub mod snmp;
+pub mod view;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -34,6 +36,8 @@ pub struct Config {
     pub state_dir: Option<PathBuf>,
     /// Price of one kWh for energy cost, if set.
     pub price_per_kwh: Option<f64>,
+    /// Dashboard and API access.
+    pub http: http::HttpSettings,
 }
 
 /// One upsd server.

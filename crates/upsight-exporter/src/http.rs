@@ -1,14 +1,24 @@
-//! The exporter's HTTP surface for this stage: `/metrics`, `/healthz`, `/readyz`. Handlers
-//! only read the latest snapshot; they never wait on hardware.
+//! The exporter's HTTP surface: `/metrics`, `/healthz`, `/readyz`, the JSON API and (later)
+//! the dashboard, wrapped in `upsight-http`'s hardening (security headers on every response,
+//! rate limit before auth, body and time caps, tokens, sessions, the public-bind policy).
+//! Handlers only read the latest snapshot and the tracker; they never wait on hardware.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde_json::Value;
+use tokio::sync::Notify;
+use upsight_http::{
+    CorsPolicy, Credentials, Exposure, Hardening, HttpConfig, SecurityCounters, TrustedProxies,
+};
+use upsight_model::Snapshot;
 
-use std::sync::Arc;
-
+use crate::config::Config;
 use crate::exposition::{CONTENT_TYPE, render_with};
 use crate::poller::SnapshotHub;
 use crate::tracker::Tracker;
@@ -18,22 +28,87 @@ use crate::tracker::Tracker;
 pub struct AppState {
     hub: SnapshotHub,
     tracker: Tracker,
+    config_view: Arc<Value>,
+    price_per_kwh: Option<f64>,
+    poll_now: Arc<Notify>,
 }
 
 impl AppState {
-    /// State over `hub` and `tracker`.
-    pub fn new(hub: SnapshotHub, tracker: Tracker) -> Self {
-        Self { hub, tracker }
+    /// State over `hub` and `tracker`, for `config` (shown masked by `GET /api/v1/config`).
+    pub fn new(hub: SnapshotHub, tracker: Tracker, config: &Config, poll_now: Arc<Notify>) -> Self {
+        Self {
+            hub,
+            tracker,
+            config_view: Arc::new(crate::config::view::masked(config)),
+            price_per_kwh: config.price_per_kwh,
+            poll_now,
+        }
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.hub.current()
+    }
+
+    /// Events, outages, energy and chart points.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// The effective configuration with every secret masked.
+    pub fn config_view(&self) -> &Value {
+        &self.config_view
+    }
+
+    /// Price of one kWh, if configured.
+    pub fn price_per_kwh(&self) -> Option<f64> {
+        self.price_per_kwh
+    }
+
+    /// Asks every poller to poll now.
+    pub fn trigger_poll(&self) {
+        self.poll_now.notify_waiters();
     }
 }
 
-/// The exporter's router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/metrics", get(metrics))
+/// The hardened router for an exporter listening on `listen`, and its security counters.
+pub fn router(
+    state: AppState,
+    config: &Config,
+    listen: SocketAddr,
+) -> (Router, Arc<SecurityCounters>) {
+    let settings = &config.http;
+    let credentials = Credentials {
+        viewer: settings.viewer.clone(),
+        admin: settings.admin.clone(),
+        metrics: settings.metrics.clone(),
+    };
+    let mut http = HttpConfig::new(credentials, Exposure::of(listen));
+    http.trusted_proxies = TrustedProxies::new(settings.trusted_proxies.clone());
+    http.rate_limit = settings.rate_limit;
+    if let Ok(cors) = CorsPolicy::try_new(&settings.allowed_origins) {
+        http.cors = cors;
+    }
+    let open = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(state)
+        .with_state(state.clone());
+    let metrics = Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state.clone());
+    let hardening = Hardening::new(http)
+        .open(open)
+        .metrics(metrics)
+        .viewer(crate::api::read_router(state.clone()))
+        .admin(crate::api::write_router(state));
+    if hardening.bind_policy().is_closed() {
+        tracing::warn!(
+            reason = upsight_http::bind::CLOSED_REASON,
+            "Dashboard and API are closed on this address; /metrics and /healthz stay open."
+        );
+    }
+    let counters = hardening.counters();
+    (hardening.build(), counters)
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -6,6 +6,7 @@
 //! [`upsight_model::Snapshot`]) → [`exposition`] and [`http`] (readers that never wait on
 //! hardware).
 
+pub mod api;
 pub mod config;
 pub mod exposition;
 pub mod http;
@@ -90,12 +91,14 @@ pub async fn run_with_state(
         .chain((0..config.snmp.len()).map(|i| format!("snmp[{i}]")))
         .collect();
     let hub = SnapshotHub::new(names);
+    let poll_now = Arc::new(tokio::sync::Notify::new());
     let mut tasks = JoinSet::new();
     for (index, server) in config.nut.iter().enumerate() {
         let source = source::nut::NutSource::new(server.clone());
         let poller = poller::Poller::new(index, hub.clone(), config.interval, server.poll_timeout)
             .with_prefix(server.prefix.clone())
-            .with_tracker(tracker.clone());
+            .with_tracker(tracker.clone())
+            .with_trigger(Arc::clone(&poll_now));
         tasks.spawn(poller.run(source, cancel.clone()));
     }
     for (i, device) in config.snmp.iter().enumerate() {
@@ -107,7 +110,8 @@ pub async fn run_with_state(
             device.poll_timeout,
         )
         .with_kind(upsight_model::Source::Snmp)
-        .with_tracker(tracker.clone());
+        .with_tracker(tracker.clone())
+        .with_trigger(Arc::clone(&poll_now));
         tasks.spawn(poller.run(source, cancel.clone()));
     }
     let mut saver = None;
@@ -118,9 +122,12 @@ pub async fn run_with_state(
             cancel.clone(),
         )));
     }
-    let app = http::router(http::AppState::new(hub, tracker));
+    let listen = listener.local_addr()?;
+    let state = http::AppState::new(hub, tracker, &config, Arc::clone(&poll_now));
+    let (app, _security) = http::router(state, &config, listen);
     let server_cancel = cancel.clone();
     tasks.spawn(async move {
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let serve =
             axum::serve(listener, app).with_graceful_shutdown(server_cancel.cancelled_owned());
         if let Err(error) = serve.await {

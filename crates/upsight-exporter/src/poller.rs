@@ -7,6 +7,7 @@ mod hub;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use upsight_model::{DeviceState, FailureReason, Outcome, Source as SourceKind, UpsName};
@@ -27,6 +28,7 @@ pub struct Poller {
     prefix: String,
     kind: SourceKind,
     tracker: Option<Tracker>,
+    trigger: Option<Arc<Notify>>,
     states: Vec<DeviceState>,
 }
 
@@ -41,6 +43,7 @@ impl Poller {
             prefix: String::new(),
             kind: SourceKind::Nut,
             tracker: None,
+            trigger: None,
             states: Vec::new(),
         }
     }
@@ -63,14 +66,28 @@ impl Poller {
         self
     }
 
+    /// Polls at once, besides the interval, whenever `trigger` is notified (`POST /api/v1/poll`).
+    pub fn with_trigger(mut self, trigger: Arc<Notify>) -> Self {
+        self.trigger = Some(trigger);
+        self
+    }
+
     /// Polls until `cancel` fires.
     pub async fn run(mut self, mut source: impl Source, cancel: CancellationToken) {
         let mut ticker = tokio::time::interval(self.interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
+            let trigger = self.trigger.clone();
+            let poll_now = async {
+                match &trigger {
+                    Some(t) => t.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = cancel.cancelled() => return,
                 _ = ticker.tick() => {}
+                () = poll_now => ticker.reset(),
             }
             let started = Instant::now();
             let result = tokio::select! {

@@ -7,6 +7,7 @@
 //! [`flush`] off the polling path.
 
 pub mod flush;
+pub mod points;
 mod state;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use upsight_model::{
     Outcome, UpsName,
 };
 
+pub use points::{Point, Points};
 pub use state::{DeviceHistory, ExporterState};
 
 /// Per-device counters the exposition reads on every scrape.
@@ -43,6 +45,8 @@ pub struct Tracker {
 #[derive(Debug)]
 struct Inner {
     state: Mutex<ExporterState>,
+    /// Recent readings per device (memory only).
+    points: Mutex<BTreeMap<UpsName, Points>>,
     /// Signalled when the state changed and should be saved.
     dirty: Notify,
     max_gap: Duration,
@@ -59,6 +63,7 @@ impl Tracker {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
+                points: Mutex::new(BTreeMap::new()),
                 dirty: Notify::new(),
                 max_gap,
             }),
@@ -97,6 +102,21 @@ impl Tracker {
         if changed {
             self.inner.dirty.notify_one();
         }
+        let mut points = self.inner.points.lock().unwrap_or_else(|e| e.into_inner());
+        for device in states {
+            if let (Outcome::Ok, Some(reading)) = (&device.outcome, &device.reading) {
+                points
+                    .entry(device.name.clone())
+                    .or_default()
+                    .push(Point::of(now, reading));
+            }
+        }
+    }
+
+    /// Recent readings of `device`, oldest first.
+    pub fn points(&self, device: &UpsName) -> Vec<Point> {
+        let points = self.inner.points.lock().unwrap_or_else(|e| e.into_inner());
+        points.get(device).map(Points::to_vec).unwrap_or_default()
     }
 
     /// Counters per device for the exposition.

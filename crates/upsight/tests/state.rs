@@ -28,7 +28,7 @@ fn write(path: &Path, bytes: &[u8]) {
 fn config(dir: &Path, sim: &SimHandle, port: u16) -> String {
     let path = dir.join("exporter.toml");
     let text = format!(
-        "listen = \"127.0.0.1:{port}\"\ninterval = \"200ms\"\nstate_dir = \"{}\"\n[[nut]]\naddress = \"{}\"\n",
+        "listen = \"127.0.0.1:{port}\"\ninterval = \"200ms\"\nstate_dir = \"{}\"\n[http]\nrate_limit_per_minute = 60000\nrate_limit_burst = 1000\n[[nut]]\naddress = \"{}\"\n",
         dir.join("state").display(),
         sim.addr()
     );

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use upsight_model::UpsName;
 
+use super::http::RawHttp;
 use super::snmp::RawSnmpDevice;
 use super::{Config, ConfigError, ConfigErrors, NUT_PORT, NutServer, Secret};
 
@@ -30,6 +31,9 @@ pub struct RawConfig {
     pub state_dir: Option<PathBuf>,
     /// Price of one kWh, for energy cost in the API (any currency).
     pub price_per_kwh: Option<f64>,
+    /// `[http]`: dashboard and API access.
+    #[serde(default)]
+    pub http: RawHttp,
 }
 
 /// One `[[nut]]` section as written.
@@ -78,6 +82,7 @@ impl RawConfig {
         if let Some(listen) = env("UPSIGHT_LISTEN") {
             self.listen = listen;
         }
+        self.http.apply_env(env);
         if let Some(dir) = env("UPSIGHT_STATE_DIR") {
             self.state_dir = Some(PathBuf::from(dir));
         }
@@ -146,6 +151,9 @@ impl RawConfig {
                 "is empty: omit it to keep state in memory only".into(),
             );
         }
+        let http = self.http.validate(&mut |path, message| {
+            err(format!("http.{path}"), message);
+        });
         let mut snmp = Vec::new();
         for (i, raw) in self.snmp.into_iter().enumerate() {
             if let Some(device) = raw.validate(i, self.interval, &mut seen, &mut err) {
@@ -160,6 +168,7 @@ impl RawConfig {
                 snmp,
                 state_dir: self.state_dir,
                 price_per_kwh: self.price_per_kwh,
+                http,
             }),
             _ => Err(ConfigErrors(errors)),
         }

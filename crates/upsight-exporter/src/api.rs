@@ -1,0 +1,256 @@
+//! The JSON API under `/api/v1/` (design.md §4.5): read routes for viewers, writes for admins.
+//! Handlers read the latest snapshot and the tracker; none waits on hardware. Errors are
+//! `{"error": "..."}` with exact status codes (`upsight_http::ApiError`).
+
+pub mod dto;
+pub mod openapi;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use upsight_http::ApiError;
+use upsight_model::{EventKind, UpsName, cost};
+
+use crate::http::AppState;
+use dto::{DeviceDetail, DeviceSummary, EventDto, OutageDto, PointDto, rfc3339};
+
+/// Most events one request returns.
+pub const MAX_EVENTS: usize = 1000;
+
+/// Routes any viewer may call.
+pub fn read_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/devices/{name}", get(device))
+        .route("/api/v1/devices/{name}/history", get(history))
+        .route("/api/v1/events", get(events))
+        .route("/api/v1/outages", get(outages))
+        .route("/api/v1/energy", get(energy))
+        .route("/api/v1/diagnostics", get(diagnostics))
+        .route("/api/v1/config", get(config))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .with_state(state)
+}
+
+/// Routes that change something: admin only.
+pub fn write_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/poll", post(poll_now))
+        .with_state(state)
+}
+
+fn parse_name(name: &str) -> Result<UpsName, ApiError> {
+    name.parse::<UpsName>().map_err(|_| ApiError::NotFound)
+}
+
+async fn devices(State(state): State<AppState>) -> Json<Value> {
+    let snapshot = state.snapshot();
+    let list: Vec<DeviceSummary> = snapshot.devices.iter().map(DeviceSummary::of).collect();
+    Json(json!({ "devices": list }))
+}
+
+async fn device(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<DeviceDetail>, ApiError> {
+    let name = parse_name(&name)?;
+    let snapshot = state.snapshot();
+    let device = snapshot
+        .devices
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or(ApiError::NotFound)?;
+    let counters = state.tracker().counters();
+    Ok(Json(DeviceDetail::of(device, counters.get(&name))))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let name = parse_name(&name)?;
+    if !state.snapshot().devices.iter().any(|d| d.name == name) {
+        return Err(ApiError::NotFound);
+    }
+    let points: Vec<PointDto> = state
+        .tracker()
+        .points(&name)
+        .iter()
+        .map(PointDto::from)
+        .collect();
+    Ok(Json(json!({ "device": name.as_str(), "points": points })))
+}
+
+/// `GET /api/v1/events` filters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventQuery {
+    device: Option<String>,
+    kind: Option<String>,
+    severity: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    query: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text().into()))?;
+    let device = q
+        .device
+        .as_deref()
+        .map(|d| {
+            d.parse::<UpsName>()
+                .map_err(|e| ApiError::BadRequest(format!("device: {e}").into()))
+        })
+        .transpose()?;
+    let kind = q
+        .kind
+        .as_deref()
+        .map(|k| {
+            k.parse::<EventKind>()
+                .map_err(|e| ApiError::BadRequest(format!("kind: {e}").into()))
+        })
+        .transpose()?;
+    let severity = match q.severity.as_deref() {
+        None => None,
+        Some(s @ ("info" | "warning" | "critical")) => Some(s.to_owned()),
+        Some(other) => {
+            return Err(ApiError::BadRequest(
+                format!("severity: {other:?} is not one of info, warning, critical").into(),
+            ));
+        }
+    };
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_EVENTS {
+        return Err(ApiError::BadRequest(
+            format!("limit: {limit} is out of range (1-{MAX_EVENTS})").into(),
+        ));
+    }
+    let all = state.tracker().events(device.as_ref(), usize::MAX);
+    let mut matching: Vec<EventDto> = all
+        .iter()
+        .filter(|e| kind.is_none_or(|k| e.kind == k))
+        .filter(|e| {
+            severity
+                .as_deref()
+                .is_none_or(|s| e.severity().as_str() == s)
+        })
+        .map(EventDto::from)
+        .collect();
+    let skip = matching.len().saturating_sub(limit);
+    matching.drain(..skip);
+    Ok(Json(json!({ "events": matching })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceQuery {
+    device: Option<String>,
+}
+
+async fn outages(
+    State(state): State<AppState>,
+    query: Result<Query<DeviceQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text().into()))?;
+    let device = q
+        .device
+        .as_deref()
+        .map(|d| {
+            d.parse::<UpsName>()
+                .map_err(|e| ApiError::BadRequest(format!("device: {e}").into()))
+        })
+        .transpose()?;
+    let list: Vec<OutageDto> = state
+        .tracker()
+        .outages(device.as_ref())
+        .iter()
+        .map(OutageDto::from)
+        .collect();
+    Ok(Json(json!({ "outages": list })))
+}
+
+async fn energy(State(state): State<AppState>) -> Json<Value> {
+    let price = state.price_per_kwh();
+    let devices: Vec<Value> = state
+        .tracker()
+        .energy()
+        .iter()
+        .map(|(name, meter)| {
+            let days: Vec<Value> = meter
+                .daily_joules()
+                .rev()
+                .take(31)
+                .map(|(day, joules)| {
+                    json!({
+                        "day": day.to_string(),
+                        "joules": joules,
+                        "kwh": joules / upsight_model::JOULES_PER_KWH,
+                        "cost": price.map(|p| cost(joules, p)),
+                    })
+                })
+                .collect();
+            json!({
+                "device": name.as_str(),
+                "total_joules": meter.total_joules(),
+                "total_kwh": meter.total_kwh(),
+                "cost": price.map(|p| meter.cost(p)),
+                "days": days,
+            })
+        })
+        .collect();
+    Json(json!({ "price_per_kwh": price, "devices": devices }))
+}
+
+async fn diagnostics(State(state): State<AppState>) -> Json<Value> {
+    let snapshot = state.snapshot();
+    let devices: Vec<Value> = snapshot
+        .devices
+        .iter()
+        .map(|d| {
+            let failures: BTreeMap<&str, u64> = upsight_model::FailureReason::ALL
+                .iter()
+                .map(|r| (r.as_str(), d.failures[r.index()]))
+                .collect();
+            let (outcome, detail) = match &d.outcome {
+                upsight_model::Outcome::Pending => ("pending", None),
+                upsight_model::Outcome::Ok => ("ok", None),
+                upsight_model::Outcome::Failed { reason, detail } => {
+                    (reason.as_str(), Some(detail.clone()))
+                }
+            };
+            json!({
+                "device": d.name.as_str(),
+                "source": d.source.as_str(),
+                "outcome": outcome,
+                "detail": detail,
+                "polls": d.polls,
+                "last_poll_seconds": d.last_duration.as_secs_f64(),
+                "last_success": d.last_success.map(rfc3339),
+                "failures": failures,
+            })
+        })
+        .collect();
+    let sources: Vec<Value> = snapshot
+        .sources
+        .iter()
+        .map(|s| json!({ "source": s.name, "is_up": s.is_up }))
+        .collect();
+    Json(json!({ "is_ready": snapshot.is_ready, "sources": sources, "devices": devices }))
+}
+
+async fn config(State(state): State<AppState>) -> Json<Value> {
+    Json(state.config_view().clone())
+}
+
+async fn poll_now(State(state): State<AppState>) -> Response {
+    state.trigger_poll();
+    (StatusCode::ACCEPTED, Json(json!({ "status": "polling" }))).into_response()
+}

@@ -1,0 +1,77 @@
+//! The effective configuration as JSON for `GET /api/v1/config`: every secret replaced by
+//! `"***"` when set (never its length or a hint), addresses and names as configured.
+
+use serde_json::{Value, json};
+
+use super::{Config, SnmpSecurity};
+
+const MASK: &str = "***";
+
+fn masked_opt<T>(value: Option<&T>) -> Value {
+    value.map_or(Value::Null, |_| Value::from(MASK))
+}
+
+/// The masked view.
+pub fn masked(config: &Config) -> Value {
+    let nut: Vec<Value> = config
+        .nut
+        .iter()
+        .map(|s| {
+            json!({
+                "address": s.endpoint(),
+                "ups": s.ups.as_ref().map(|u| u.iter().map(|n| n.as_str().to_owned()).collect::<Vec<_>>()),
+                "prefix": s.prefix,
+                "username": s.username,
+                "password": masked_opt(s.password.as_ref()),
+                "connect_timeout": humantime::format_duration(s.connect_timeout).to_string(),
+                "read_timeout": humantime::format_duration(s.read_timeout).to_string(),
+                "poll_timeout": humantime::format_duration(s.poll_timeout).to_string(),
+            })
+        })
+        .collect();
+    let snmp: Vec<Value> = config
+        .snmp
+        .iter()
+        .map(|d| {
+            let security = match &d.security {
+                SnmpSecurity::V1 { .. } => json!({ "version": "1", "community": MASK }),
+                SnmpSecurity::V2c { .. } => json!({ "version": "2c", "community": MASK }),
+                SnmpSecurity::V3(usm) => json!({
+                    "version": "3",
+                    "username": usm.username,
+                    "auth_protocol": usm.auth.as_ref().map(|(p, _)| p.to_string()),
+                    "auth_password": masked_opt(usm.auth.as_ref()),
+                    "priv_protocol": usm.privacy.as_ref().map(|(p, _)| format!("{p:?}")),
+                    "priv_password": masked_opt(usm.privacy.as_ref()),
+                    "context": usm.context,
+                }),
+            };
+            json!({
+                "name": d.name.as_str(),
+                "address": d.endpoint(),
+                "security": security,
+                "profile": d.profile.unwrap_or("auto"),
+                "timeout": humantime::format_duration(d.timeout).to_string(),
+                "retries": d.retries,
+                "max_repetitions": d.max_repetitions,
+                "max_varbinds": d.max_varbinds,
+                "poll_timeout": humantime::format_duration(d.poll_timeout).to_string(),
+            })
+        })
+        .collect();
+    json!({
+        "listen": config.listen.to_string(),
+        "interval": humantime::format_duration(config.interval).to_string(),
+        "state_dir": config.state_dir.as_ref().map(|d| d.display().to_string()),
+        "price_per_kwh": config.price_per_kwh,
+        "http": {
+            "viewer_token": masked_opt(config.http.viewer.as_ref()),
+            "admin_token": masked_opt(config.http.admin.as_ref()),
+            "metrics_token": masked_opt(config.http.metrics.as_ref()),
+            "trusted_proxies": config.http.trusted_proxies.len(),
+            "allowed_origins": config.http.allowed_origins,
+        },
+        "nut": nut,
+        "snmp": snmp,
+    })
+}
