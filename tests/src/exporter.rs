@@ -22,12 +22,19 @@ pub struct Exporter {
 impl Exporter {
     /// Starts an exporter with `config` (TOML; `listen` is forced to 127.0.0.1:0).
     pub async fn start(config: &str) -> anyhow::Result<Self> {
+        Self::start_on(config, "127.0.0.1:0").await
+    }
+
+    /// Starts an exporter listening on `bind` (e.g. `0.0.0.0:0` to test the public-bind policy;
+    /// tests still connect through 127.0.0.1).
+    pub async fn start_on(config: &str, bind: &str) -> anyhow::Result<Self> {
         let mut config = Config::parse(config, &|_| None).map_err(|e| anyhow::anyhow!("{e}"))?;
         // Tests scrape every 100 ms from one address: far above the default per-client limit.
         config.http.rate_limit =
             upsight_http::RateLimitConfig::try_new(Duration::from_millis(1), 10_000, 1_000)?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let listener = TcpListener::bind(bind).await?;
+        let port = listener.local_addr()?.port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
         let task = tokio::spawn(async move {

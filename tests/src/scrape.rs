@@ -43,6 +43,65 @@ pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
     tokio::time::timeout(Duration::from_secs(10), work).await?
 }
 
+/// How a test request carries its body.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    /// No body.
+    Empty,
+    /// With `Content-Length`.
+    Sized(&'a [u8]),
+    /// `Transfer-Encoding: chunked`, in chunks of 64 KiB, no length announced.
+    Chunked(&'a [u8]),
+}
+
+/// Sends one request to `addr` (loopback) and reads the response, 10 s deadline. `headers` are
+/// sent as given. A server that answers before the whole body is read (413) is fine: write
+/// errors after the head are ignored and the response is read.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Body<'_>,
+) -> anyhow::Result<Response> {
+    assert!(addr.ip().is_loopback(), "tests only talk to loopback");
+    let work = async {
+        #[allow(clippy::disallowed_methods)] // wrapped in a timeout below
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        match body {
+            Body::Empty => head.push_str("Content-Length: 0\r\n"),
+            Body::Sized(b) => head.push_str(&format!("Content-Length: {}\r\n", b.len())),
+            Body::Chunked(_) => head.push_str("Transfer-Encoding: chunked\r\n"),
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await?;
+        let _ = match body {
+            Body::Empty => Ok(()),
+            Body::Sized(b) => stream.write_all(b).await,
+            Body::Chunked(b) => write_chunks(&mut stream, b).await,
+        };
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        parse_response(&raw)
+    };
+    tokio::time::timeout(Duration::from_secs(10), work).await?
+}
+
+async fn write_chunks(stream: &mut tokio::net::TcpStream, body: &[u8]) -> std::io::Result<()> {
+    for chunk in body.chunks(64 * 1024) {
+        stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .await?;
+        stream.write_all(chunk).await?;
+        stream.write_all(b"\r\n").await?;
+    }
+    stream.write_all(b"0\r\n\r\n").await
+}
+
 fn parse_response(raw: &[u8]) -> anyhow::Result<Response> {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text

@@ -250,7 +250,19 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
     Json(state.config_view().clone())
 }
 
-async fn poll_now(State(state): State<AppState>) -> Response {
+/// The body is read (so the body cap applies to it, chunked too) and must be empty or a JSON
+/// object: nothing in it is used yet.
+async fn poll_now(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    if !body.iter().all(u8::is_ascii_whitespace)
+        && serde_json::from_slice::<serde_json::Map<String, Value>>(&body).is_err()
+    {
+        return Err(ApiError::BadRequest(
+            "the body must be empty or a JSON object".into(),
+        ));
+    }
     state.trigger_poll();
-    (StatusCode::ACCEPTED, Json(json!({ "status": "polling" }))).into_response()
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "polling" }))).into_response())
 }

@@ -92,14 +92,18 @@ pub fn router(
     let open = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .merge(crate::dashboard::open_router(state.clone()));
     let metrics = Router::new()
         .route("/metrics", get(metrics))
         .with_state(state.clone());
     let hardening = Hardening::new(http)
         .open(open)
         .metrics(metrics)
-        .viewer(crate::api::read_router(state.clone()))
+        .viewer(
+            crate::api::read_router(state.clone())
+                .merge(crate::dashboard::viewer_router(state.clone())),
+        )
         .admin(crate::api::write_router(state));
     if hardening.bind_policy().is_closed() {
         tracing::warn!(

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod config;
+pub mod dashboard;
 pub mod exposition;
 pub mod http;
 pub mod mapping;
