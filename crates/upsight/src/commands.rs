@@ -158,8 +158,12 @@ async fn demo() -> Result<u8, Failure> {
         .await
         .map_err(|e| start_failed("SNMP simulator", e))?;
     let snmp = agent.local_addr();
+    let viewer = demo_token()?;
+    let admin = demo_token()?;
     let mut text = format!(
-        "listen = \"127.0.0.1:0\"\ninterval = \"2s\"\n[[nut]]\naddress = \"{}\"\n",
+        "listen = \"127.0.0.1:0\"\ninterval = \"2s\"\n\
+         [http]\nviewer_token = \"{viewer}\"\nadmin_token = \"{admin}\"\n\
+         [[nut]]\naddress = \"{}\"\n",
         sim.addr()
     );
     for (community, _) in upsight_sim::snmp::demo_snmp_devices() {
@@ -176,6 +180,9 @@ async fn demo() -> Result<u8, Failure> {
         ("snmp-simulator", format!("snmp://{snmp}")),
         ("exporter-site-a", format!("http://{exporter}")),
         ("metrics", format!("http://{exporter}/metrics")),
+        ("dashboard", format!("http://{exporter}/?token={viewer}")),
+        ("viewer-token", viewer.clone()),
+        ("admin-token", admin.clone()),
     ]);
     tracing::info!(
         "Demo running: the 'branch' UPS (NUT) loses mains power about every 90 seconds, \
@@ -193,6 +200,18 @@ async fn demo() -> Result<u8, Failure> {
     let _ = outages.await;
     result.map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
     Ok(EX_OK)
+}
+
+/// A fresh random token for the demo: 32 random bytes, hex (64 characters).
+fn demo_token() -> Result<String, Failure> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        (
+            EX_SOFTWARE,
+            anyhow::anyhow!("no randomness for the demo tokens: {e}"),
+        )
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Prints `NAME URL` lines on stdout (a contract: scripts read them).

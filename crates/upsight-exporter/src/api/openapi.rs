@@ -85,3 +85,76 @@ pub fn build() -> Value {
 pub async fn document() -> Json<Value> {
     Json(build())
 }
+
+/// Renders `docs/api.md` from the document: one section per path and method.
+pub fn render_reference() -> String {
+    let doc = build();
+    let mut out = String::from(
+        "# API reference\n\n<!-- Generated from crates/upsight-exporter/src/api/openapi.rs by \
+         `UPSIGHT_BLESS=1 cargo test -p upsight-exporter api_reference`; do not edit. -->\n\n\
+         The exporter serves a JSON API under `/api/v1/` on its HTTP port, described as \
+         OpenAPI 3.1 at `GET /api/v1/openapi.json`. Reads need the viewer token (or the admin \
+         token), writes the admin token, sent as `Authorization: Bearer TOKEN` or through a \
+         browser session (`POST /login`, or a `?token=` link). Errors are JSON \
+         `{\"error\": \"...\"}` with exact status codes: 400 bad parameters, 401 missing or \
+         wrong token (with `WWW-Authenticate`), 403 not allowed (a viewer on an admin route, or \
+         a non-loopback bind without a viewer token), 404, 413 body over 1 MiB, 429 rate \
+         limited (with `Retry-After`), 503 over the request deadline. Times are RFC 3339 UTC; \
+         values are in SI units with the unit in the field name.\n\n\
+         | method | path | access | what |\n|---|---|---|---|\n",
+    );
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            let Some(methods) = item.as_object() else {
+                continue;
+            };
+            for (method, op) in methods {
+                let access = if method == "get" { "viewer" } else { "admin" };
+                let summary = op["summary"].as_str().unwrap_or_default();
+                out.push_str(&format!(
+                    "| {} | `{path}` | {access} | {summary} |\n",
+                    method.to_ascii_uppercase()
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_reference_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md");
+        let want = render_reference();
+        if std::env::var_os("UPSIGHT_BLESS").is_some() {
+            let mut f = std::fs::File::create(path).unwrap();
+            std::io::Write::write_all(&mut f, want.as_bytes()).unwrap();
+        }
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            got == want,
+            "docs/api.md is stale: run `UPSIGHT_BLESS=1 cargo test -p upsight-exporter api_reference`"
+        );
+    }
+
+    #[test]
+    fn every_routed_path_is_documented() {
+        let doc = build();
+        let source = include_str!("../api.rs");
+        let routed: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(".route(\""))
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        assert!(routed.len() >= 10, "{routed:?}");
+        for path in routed {
+            assert!(
+                doc["paths"].get(path).is_some(),
+                "{path} is routed but not in openapi.json"
+            );
+        }
+    }
+}

@@ -410,3 +410,41 @@ fn state_dir_and_price() {
         "{err}"
     );
 }
+
+#[test]
+fn http_tokens_from_file_env_and_checks() {
+    let good = "v".repeat(32);
+    let cfg = parse(&format!(
+        "[http]\nviewer_token = \"{good},{good}x\"\nrate_limit_per_minute = 600\n[[nut]]\naddress = \"h\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        cfg.http.viewer.as_ref().map(upsight_http::TokenSet::len),
+        Some(2)
+    );
+    assert!(cfg.http.admin.is_none());
+    assert!(!format!("{cfg:?}").contains(&good), "tokens never in Debug");
+    let env = |k: &str| (k == "UPSIGHT_ADMIN_TOKEN").then(|| "a".repeat(40));
+    let cfg = Config::parse("[[nut]]\naddress = \"h\"\n", &env).unwrap();
+    assert!(
+        cfg.http
+            .admin
+            .as_ref()
+            .is_some_and(|t| t.matches("a".repeat(40).as_bytes()))
+    );
+    let err = parse(
+        "[http]\nviewer_token = \"short-secret\"\ntrusted_proxies = [\"10.0.0.0/99\"]\nrate_limit_per_minute = 0\n[[nut]]\naddress = \"h\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("http.viewer_token:"), "{err}");
+    assert!(
+        !err.contains("short-secret"),
+        "the token is never echoed: {err}"
+    );
+    assert!(err.contains("http.trusted_proxies[0]:"), "{err}");
+    assert!(
+        err.contains("http.rate_limit_per_minute: 0 is out of range"),
+        "{err}"
+    );
+}
