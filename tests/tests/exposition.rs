@@ -27,6 +27,9 @@ const MARKERS: &[&str] = &[
     "MARKERAUTHKEY7731",
 ];
 
+/// The viewer token of these tests' exporter.
+const VIEWER: &str = "viewer-token-for-the-no-pii-test-0123456789";
+
 /// An APC card whose identity objects (sysName, sysLocation, sysContact, sysDescr, serial,
 /// upsBasicIdentName) carry markers.
 const MARKED_SNMP: &str = "\
@@ -87,7 +90,8 @@ async fn exporter_on(sim: &SimHandle) -> (Exporter, String, SnmpHandle) {
         .await
         .unwrap();
     let config = format!(
-        "interval = \"500ms\"\n[[nut]]\naddress = \"{}\"\nusername = \"MARKERUSER7731\"\npassword = \"MARKERPASSWORD7731\"\n\
+        "interval = \"500ms\"\n[http]\nviewer_token = \"{VIEWER}\"\n\
+         [[nut]]\naddress = \"{}\"\nusername = \"MARKERUSER7731\"\npassword = \"MARKERPASSWORD7731\"\n\
          [[snmp]]\nname = \"marked-snmp\"\naddress = \"{}\"\ncommunity = \"MARKERCOMMUNITY7731\"\n",
         sim.addr(),
         agent.local_addr()
@@ -105,14 +109,66 @@ async fn exporter_on(sim: &SimHandle) -> (Exporter, String, SnmpHandle) {
     (exporter, body, agent)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_identity_marker_appears_in_any_unauthenticated_response() {
+/// Log lines at INFO and above, kept for the no-PII check.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_identity_marker_appears_in_any_unauthenticated_response_or_info_log() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let sim = simulator().await;
     let (exporter, metrics, agent) = exporter_on(&sim).await;
+    // An outage on the marked device, so events are logged at INFO too.
+    assert!(sim.set_var("marked", "ups.status", "OB DISCHRG"));
+    exporter
+        .wait_for(Duration::from_secs(10), "on_battery event", |s| {
+            s.get(
+                "ups_transitions_total",
+                &[("ups", "marked"), ("event", "on_battery")],
+            ) == Some(1.0)
+        })
+        .await
+        .unwrap();
     let address = sim.addr().to_string();
     let port = format!(":{}", sim.addr().port());
     let snmp_port = format!(":{}", agent.local_addr().port());
-    for path in ["/metrics", "/healthz", "/readyz", "/", "/nope"] {
+    let paths = [
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/",
+        "/nope",
+        "/login",
+        "/assets/app.css",
+        "/assets/app.js",
+        "/devices/marked",
+        "/events",
+        "/settings",
+        "/api/v1/devices",
+        "/api/v1/devices/marked",
+        "/api/v1/events",
+        "/api/v1/config",
+        "/api/v1/diagnostics",
+        "/api/v1/openapi.json",
+    ];
+    for path in paths {
         let response = scrape::get(exporter.addr, path).await.unwrap();
         let text = format!("{:?}\n{}", response.headers, response.body);
         for marker in MARKERS.iter().copied().chain([
@@ -132,7 +188,58 @@ async fn no_identity_marker_appears_in_any_unauthenticated_response() {
         metrics.contains("ups_battery_charge_ratio{ups=\"marked-snmp\"} 0.88"),
         "the marked SNMP device is exported"
     );
+    // Authenticated device data carries no identity either (identity is for the analytical
+    // path only); the password is never returned, not even to a viewer.
+    let auth = format!("Bearer {VIEWER}");
+    let identity = [
+        "MARKERSERIAL7731",
+        "MARKERLOCATION7731",
+        "MARKERCONTACT7731",
+        "MARKERMAC7731",
+        "MARKERDESCRIPTION7731",
+        "MARKERUPSDESC7731",
+        "MARKERSYSNAME7731",
+    ];
+    for path in [
+        "/api/v1/devices",
+        "/api/v1/devices/marked",
+        "/api/v1/devices/marked-snmp",
+        "/api/v1/events",
+        "/api/v1/config",
+    ] {
+        let r = scrape::request(
+            exporter.addr,
+            "GET",
+            path,
+            &[("Authorization", auth.as_str())],
+            scrape::Body::Empty,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        for marker in identity
+            .iter()
+            .chain(&["MARKERPASSWORD7731", "MARKERCOMMUNITY7731"])
+        {
+            assert!(
+                !r.body.contains(marker),
+                "{path} (authenticated) leaks {marker:?}"
+            );
+        }
+    }
     exporter.stop().await;
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(
+        text.contains("Device event."),
+        "INFO logs were captured: {text}"
+    );
+    for marker in MARKERS
+        .iter()
+        .copied()
+        .chain([address.as_str(), snmp_port.as_str()])
+    {
+        assert!(!text.contains(marker), "INFO log leaks {marker:?}:\n{text}");
+    }
 }
 
 fn python_with_prometheus_client() -> Option<String> {
