@@ -370,3 +370,175 @@ async fn the_api_reports_an_outage_its_events_and_energy() {
     assert_eq!(openapi["openapi"], "3.1.0");
     exporter.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_added_changed_and_removed_at_runtime_persist() {
+    let sim = sim().await;
+    let agent = upsight_sim::snmp::demo_agent()
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "interval = \"200ms\"\nstate_dir = \"{}\"\n[http]\n{}\n[[nut]]\naddress = \"{}\"\nups = [\"rack\"]\n",
+        state_dir.path().display(),
+        tokens(),
+        sim.addr()
+    );
+    let exporter = Exporter::start(&text).await.unwrap();
+    let addr = exporter.addr;
+    let body = format!(
+        "{{\"name\": \"closet\", \"snmp\": {{\"address\": \"{}\", \"community\": \"closet-apc\"}}}}",
+        agent.local_addr()
+    );
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/devices",
+        Some(VIEWER),
+        Body::Sized(body.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 403, "a viewer cannot add devices");
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/devices",
+        Some(ADMIN),
+        Body::Sized(body.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_security_headers(&r, "201");
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/devices",
+        Some(ADMIN),
+        Body::Sized(body.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 409, "the same name twice: {}", r.body);
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/devices",
+        Some(ADMIN),
+        Body::Sized(b"{\"name\": \"rack\", \"snmp\": {\"address\": \"h\", \"community\": \"c\"}}"),
+    )
+    .await;
+    assert_eq!(r.status, 409, "a name from the file: {}", r.body);
+    let r = call(addr, "POST", "/api/v1/devices", Some(ADMIN), Body::Sized(b"{\"name\": \"x\", \"snmp\": {\"address\": \"h\", \"version\": \"3\", \"username\": \"u\", \"auth_protocol\": \"SHA3\", \"auth_password\": \"12345678\", \"priv_password\": \"12345678\"}}")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        error_text(&r).contains("snmp.auth_protocol: \"SHA3\" is not one of"),
+        "{}",
+        r.body
+    );
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/devices",
+        Some(ADMIN),
+        Body::Sized(b"{not json"),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    exporter
+        .wait_for(Duration::from_secs(10), "closet polled", |s| {
+            s.get("ups_up", &[("ups", "closet")]) == Some(1.0)
+        })
+        .await
+        .unwrap();
+    let config = call(addr, "GET", "/api/v1/config", Some(VIEWER), Body::Empty).await;
+    assert!(
+        config.body.contains("\"community\":\"***\""),
+        "secrets are write-only: {}",
+        config.body
+    );
+    assert!(
+        !config.body.contains("closet-apc"),
+        "the community never comes back: {}",
+        config.body
+    );
+
+    // PUT: point it at another device of the agent; the label stays, the data changes.
+    let changed = format!(
+        "{{\"snmp\": {{\"address\": \"{}\", \"community\": \"plant-3phase\"}}}}",
+        agent.local_addr()
+    );
+    let r = call(
+        addr,
+        "PUT",
+        "/api/v1/devices/closet",
+        Some(ADMIN),
+        Body::Sized(changed.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    exporter
+        .wait_for(Duration::from_secs(10), "closet now 3-phase", |s| {
+            s.get(
+                "ups_output_voltage_volts",
+                &[("ups", "closet"), ("phase", "L2-N")],
+            )
+            .is_some()
+        })
+        .await
+        .unwrap();
+    let r = call(
+        addr,
+        "PUT",
+        "/api/v1/devices/nope",
+        Some(ADMIN),
+        Body::Sized(changed.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = call(
+        addr,
+        "DELETE",
+        "/api/v1/devices/rack",
+        Some(ADMIN),
+        Body::Empty,
+    )
+    .await;
+    assert_eq!(r.status, 409, "file devices are changed in the file");
+    exporter.stop().await;
+
+    // Persisted: a new exporter on the same state directory polls it again.
+    let exporter = Exporter::start(&text).await.unwrap();
+    let addr = exporter.addr;
+    exporter
+        .wait_for(Duration::from_secs(10), "closet back after restart", |s| {
+            s.get("ups_up", &[("ups", "closet")]) == Some(1.0)
+        })
+        .await
+        .unwrap();
+    let r = call(
+        addr,
+        "DELETE",
+        "/api/v1/devices/closet",
+        Some(ADMIN),
+        Body::Empty,
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    exporter
+        .wait_for(Duration::from_secs(5), "closet gone", |s| {
+            s.get("ups_up", &[("ups", "closet")]).is_none()
+        })
+        .await
+        .unwrap();
+    let r = call(
+        addr,
+        "DELETE",
+        "/api/v1/devices/closet",
+        Some(ADMIN),
+        Body::Empty,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    exporter.stop().await;
+}

@@ -42,6 +42,11 @@ pub fn read_router(state: AppState) -> Router {
 pub fn write_router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/poll", post(poll_now))
+        .route("/api/v1/devices", post(add_device))
+        .route(
+            "/api/v1/devices/{name}",
+            axum::routing::put(replace_device).delete(remove_device),
+        )
         .with_state(state)
 }
 
@@ -247,7 +252,63 @@ async fn diagnostics(State(state): State<AppState>) -> Json<Value> {
 }
 
 async fn config(State(state): State<AppState>) -> Json<Value> {
-    Json(state.config_view().clone())
+    Json(state.config_with_runtime())
+}
+
+/// A JSON body, read through the body cap; a syntax or shape error is a 400 naming it.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}").into()))
+}
+
+fn change_error(e: crate::supervisor::ChangeError) -> ApiError {
+    use crate::supervisor::ChangeError as C;
+    match e {
+        C::Invalid(errors) => {
+            let text: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+            ApiError::Unprocessable(text.join("; ").into())
+        }
+        C::Exists(_) | C::InFile(_) => ApiError::Conflict(e.to_string().into()),
+        C::NotFound(_) => ApiError::NotFound,
+    }
+}
+
+/// `POST /api/v1/devices`: `{"name": ..., "snmp": {...}}` or `{"name": ..., "nut": {...}}`.
+async fn add_device(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let device: crate::config::RuntimeDevice = parse_body(&body)?;
+    let name = device.name.clone();
+    state.supervisor().add(device).map_err(change_error)?;
+    Ok((StatusCode::CREATED, Json(json!({ "name": name }))).into_response())
+}
+
+async fn replace_device(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let mut device: crate::config::RuntimeDevice = parse_body(&body)?;
+    if !device.name.is_empty() && device.name != name {
+        return Err(ApiError::Unprocessable(
+            format!("name: {:?} differs from the path {name:?}", device.name).into(),
+        ));
+    }
+    device.name.clone_from(&name);
+    state
+        .supervisor()
+        .replace(&name, device)
+        .map_err(change_error)?;
+    Ok(Json(json!({ "name": name })))
+}
+
+async fn remove_device(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.supervisor().remove(&name).map_err(change_error)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The body is read (so the body cap applies to it, chunked too) and must be empty or a JSON

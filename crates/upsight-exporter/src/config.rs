@@ -3,6 +3,7 @@
 
 pub mod http;
 mod raw;
+pub mod runtime;
 mod secret;
 pub mod snmp;
 pub mod view;
@@ -14,8 +15,9 @@ use std::time::Duration;
 
 use upsight_model::UpsName;
 
-pub use raw::RawConfig;
-pub use secret::Secret;
+pub use raw::{RawConfig, RawNutServer};
+pub use runtime::{RuntimeDevice, RuntimeSource};
+pub use secret::{RawSecret, Secret};
 pub use snmp::{AuthProtocol, PrivProtocol, SnmpDevice, SnmpSecurity, Usm};
 
 /// Default NUT port (IANA).

@@ -21,6 +21,7 @@ use upsight_model::Snapshot;
 use crate::config::Config;
 use crate::exposition::{CONTENT_TYPE, render_with};
 use crate::poller::SnapshotHub;
+use crate::supervisor::Supervisor;
 use crate::tracker::Tracker;
 
 /// What the handlers share.
@@ -31,18 +32,43 @@ pub struct AppState {
     config_view: Arc<Value>,
     price_per_kwh: Option<f64>,
     poll_now: Arc<Notify>,
+    supervisor: Supervisor,
 }
 
 impl AppState {
     /// State over `hub` and `tracker`, for `config` (shown masked by `GET /api/v1/config`).
-    pub fn new(hub: SnapshotHub, tracker: Tracker, config: &Config, poll_now: Arc<Notify>) -> Self {
+    pub fn new(
+        hub: SnapshotHub,
+        tracker: Tracker,
+        config: &Config,
+        poll_now: Arc<Notify>,
+        supervisor: Supervisor,
+    ) -> Self {
         Self {
             hub,
             tracker,
             config_view: Arc::new(crate::config::view::masked(config)),
             price_per_kwh: config.price_per_kwh,
             poll_now,
+            supervisor,
         }
+    }
+
+    /// Adds, changes and removes devices at runtime.
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.supervisor
+    }
+
+    /// The effective configuration (masked) with the devices added through the API.
+    pub fn config_with_runtime(&self) -> Value {
+        let mut view = (*self.config_view).clone();
+        if let Some(map) = view.as_object_mut() {
+            map.insert(
+                "runtime".into(),
+                Value::from(self.supervisor.runtime_view()),
+            );
+        }
+        view
     }
 
     /// The latest snapshot.

@@ -15,6 +15,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod poller;
 pub mod source;
+pub mod supervisor;
 pub mod tracker;
 
 use std::future::Future;
@@ -94,27 +95,15 @@ pub async fn run_with_state(
     let hub = SnapshotHub::new(names);
     let poll_now = Arc::new(tokio::sync::Notify::new());
     let mut tasks = JoinSet::new();
-    for (index, server) in config.nut.iter().enumerate() {
-        let source = source::nut::NutSource::new(server.clone());
-        let poller = poller::Poller::new(index, hub.clone(), config.interval, server.poll_timeout)
-            .with_prefix(server.prefix.clone())
-            .with_tracker(tracker.clone())
-            .with_trigger(Arc::clone(&poll_now));
-        tasks.spawn(poller.run(source, cancel.clone()));
-    }
-    for (i, device) in config.snmp.iter().enumerate() {
-        let source = source::snmp::SnmpSource::new(device.clone());
-        let poller = poller::Poller::new(
-            config.nut.len() + i,
-            hub.clone(),
-            config.interval,
-            device.poll_timeout,
-        )
-        .with_kind(upsight_model::Source::Snmp)
-        .with_tracker(tracker.clone())
-        .with_trigger(Arc::clone(&poll_now));
-        tasks.spawn(poller.run(source, cancel.clone()));
-    }
+    let config = Arc::new(config);
+    let supervisor = supervisor::Supervisor::new(
+        Arc::clone(&config),
+        hub.clone(),
+        tracker.clone(),
+        Arc::clone(&poll_now),
+        cancel.clone(),
+    );
+    supervisor.start(&mut tasks);
     let mut saver = None;
     if let Some(store) = store {
         saver = Some(tokio::spawn(tracker::flush::run(
@@ -124,7 +113,7 @@ pub async fn run_with_state(
         )));
     }
     let listen = listener.local_addr()?;
-    let state = http::AppState::new(hub, tracker, &config, Arc::clone(&poll_now));
+    let state = http::AppState::new(hub, tracker, &config, Arc::clone(&poll_now), supervisor);
     let (app, _security) = http::router(state, &config, listen);
     let server_cancel = cancel.clone();
     tasks.spawn(async move {

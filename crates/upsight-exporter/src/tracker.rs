@@ -170,6 +170,26 @@ impl Tracker {
             .collect()
     }
 
+    /// Devices added through the API.
+    pub fn runtime_devices(&self) -> Vec<crate::config::RuntimeDevice> {
+        self.lock().runtime.values().cloned().collect()
+    }
+
+    /// Adds or replaces a runtime device; saved with the next flush.
+    pub fn set_runtime_device(&self, device: crate::config::RuntimeDevice) {
+        self.lock().runtime.insert(device.name.clone(), device);
+        self.inner.dirty.notify_one();
+    }
+
+    /// Removes a runtime device; whether it existed.
+    pub fn remove_runtime_device(&self, name: &str) -> bool {
+        let existed = self.lock().runtime.remove(name).is_some();
+        if existed {
+            self.inner.dirty.notify_one();
+        }
+        existed
+    }
+
     /// A copy of the whole state, for saving.
     pub fn snapshot_state(&self) -> ExporterState {
         self.lock().clone()

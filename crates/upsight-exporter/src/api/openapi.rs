@@ -23,6 +23,22 @@ fn op(summary: &str, tag: &str, ok: &Value, params: &Value) -> Value {
     json!({ "summary": summary, "tags": [tag], "parameters": params, "responses": responses })
 }
 
+fn write_op(summary: &str, ok: &str, params: &Value) -> Value {
+    let mut responses = error_responses();
+    if let Some(map) = responses.as_object_mut() {
+        map.insert(ok.into(), json!({ "description": "Done" }));
+        map.insert(
+            "409".into(),
+            json!({ "$ref": "#/components/responses/Error" }),
+        );
+        map.insert(
+            "422".into(),
+            json!({ "$ref": "#/components/responses/Error" }),
+        );
+    }
+    json!({ "summary": summary, "tags": ["devices"], "parameters": params, "responses": responses })
+}
+
 fn name_param() -> Value {
     json!([{ "name": "name", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" } }])
 }
@@ -43,8 +59,15 @@ pub fn build() -> Value {
         },
         "security": [{ "bearer": [] }, { "session": [] }],
         "paths": {
-            "/api/v1/devices": { "get": op("Every device with its latest state", "devices", &object(), &json!([])) },
-            "/api/v1/devices/{name}": { "get": op("One device: every reading, flags, counters", "devices", &object(), &name_param()) },
+            "/api/v1/devices": {
+                "get": op("Every device with its latest state", "devices", &object(), &json!([])),
+                "post": write_op("Add a device (admin): {\"name\", \"snmp\": {...}} or {\"name\", \"nut\": {...}} with the keys of the file's sections; saved in the state file, polled at once; secrets are write-only", "201", &json!([]))
+            },
+            "/api/v1/devices/{name}": {
+                "get": op("One device: every reading, flags, counters", "devices", &object(), &name_param()),
+                "put": write_op("Replace a device added through the API (admin)", "200", &name_param()),
+                "delete": write_op("Remove a device added through the API (admin)", "204", &name_param())
+            },
             "/api/v1/devices/{name}/history": { "get": op("Recent readings for charts (memory only)", "devices", &object(), &name_param()) },
             "/api/v1/events": { "get": op("Events, newest last", "events", &object(), &json!([
                 query("device", json!({ "type": "string" }), "only this device"),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use upsight_model::UpsName;
 
 use super::http::RawHttp;
+use super::secret::RawSecret;
 use super::snmp::RawSnmpDevice;
 use super::{Config, ConfigError, ConfigErrors, NUT_PORT, NutServer, Secret};
 
@@ -37,7 +38,7 @@ pub struct RawConfig {
 }
 
 /// One `[[nut]]` section as written.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNutServer {
     /// `host`, `host:port` or `[v6]:port`.
@@ -50,7 +51,7 @@ pub struct RawNutServer {
     /// Optional NUT username.
     pub username: Option<String>,
     /// Optional NUT password (prefer `password_file`).
-    pub password: Option<String>,
+    pub password: Option<RawSecret>,
     /// File holding the NUT password.
     pub password_file: Option<PathBuf>,
     /// TCP connect deadline.
@@ -176,7 +177,7 @@ impl RawConfig {
 }
 
 impl RawNutServer {
-    fn validate(
+    pub(super) fn validate(
         self,
         i: usize,
         interval: Duration,
@@ -236,7 +237,7 @@ impl RawNutServer {
                 );
                 None
             }
-            (Some(p), None) => Some(Secret::new(p)),
+            (Some(p), None) => Some(Secret::new(p.0)),
             (None, Some(path)) => read_secret(&path)
                 .map_err(|m| fail(at("password_file"), m))
                 .ok(),

@@ -30,3 +30,16 @@ impl fmt::Display for Secret {
         f.write_str("<redacted>")
     }
 }
+
+/// A secret as written in the file or an API body, before validation: serialises as the plain
+/// string (it is stored in the state file for devices added at runtime), but `Debug` never
+/// shows it.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct RawSecret(pub String);
+
+impl fmt::Debug for RawSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}

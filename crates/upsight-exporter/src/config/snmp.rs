@@ -9,15 +9,17 @@ use upsight_model::UpsName;
 
 use super::Secret;
 use super::raw::{parse_host_port, read_secret};
+use super::secret::RawSecret;
 
 /// Default SNMP agent port.
 pub const SNMP_PORT: u16 = 161;
 
 /// One `[[snmp]]` section as written.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSnmpDevice {
-    /// The `ups` label of this device.
+    /// The `ups` label of this device (for a device added through the API, its name).
+    #[serde(default)]
     pub name: String,
     /// `host`, `host:port` or `[v6]:port` (default port 161).
     pub address: String,
@@ -25,7 +27,7 @@ pub struct RawSnmpDevice {
     #[serde(default = "default_version")]
     pub version: String,
     /// v1/v2c community.
-    pub community: Option<String>,
+    pub community: Option<RawSecret>,
     /// File holding the community.
     pub community_file: Option<PathBuf>,
     /// v3 user name.
@@ -35,13 +37,13 @@ pub struct RawSnmpDevice {
     /// v3 authentication protocol (default SHA).
     pub auth_protocol: Option<String>,
     /// v3 authentication passphrase.
-    pub auth_password: Option<String>,
+    pub auth_password: Option<RawSecret>,
     /// File holding the authentication passphrase.
     pub auth_password_file: Option<PathBuf>,
     /// v3 privacy protocol (default AES, i.e. AES-128).
     pub priv_protocol: Option<String>,
     /// v3 privacy passphrase.
-    pub priv_password: Option<String>,
+    pub priv_password: Option<RawSecret>,
     /// File holding the privacy passphrase.
     pub priv_password_file: Option<PathBuf>,
     /// v3 context name.
@@ -271,7 +273,7 @@ impl RawSnmpDevice {
             .map_err(|m| fail(at("address"), format!("{:?}: {m}", self.address)))
             .unwrap_or_default();
         let community = pick_secret(
-            self.community.clone(),
+            self.community.clone().map(|s| s.0),
             self.community_file.clone(),
             "community",
             &at,
@@ -444,14 +446,14 @@ impl RawSnmpDevice {
             }),
         };
         let auth_password = pick_secret(
-            self.auth_password.clone(),
+            self.auth_password.clone().map(|s| s.0),
             self.auth_password_file.clone(),
             "auth_password",
             at,
             fail,
         );
         let priv_password = pick_secret(
-            self.priv_password.clone(),
+            self.priv_password.clone().map(|s| s.0),
             self.priv_password_file.clone(),
             "priv_password",
             at,

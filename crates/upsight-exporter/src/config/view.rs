@@ -75,3 +75,20 @@ pub fn masked(config: &Config) -> Value {
         "snmp": snmp,
     })
 }
+
+/// A runtime device as JSON with every secret replaced by `"***"`.
+pub fn masked_runtime(device: &super::RuntimeDevice) -> Value {
+    let mut value = serde_json::to_value(device).unwrap_or(Value::Null);
+    for section in ["nut", "snmp"] {
+        if let Some(map) = value.get_mut(section).and_then(Value::as_object_mut) {
+            for key in ["password", "community", "auth_password", "priv_password"] {
+                if let Some(v) = map.get_mut(key)
+                    && !v.is_null()
+                {
+                    *v = Value::from(MASK);
+                }
+            }
+        }
+    }
+    value
+}

@@ -23,6 +23,8 @@ struct Inner {
 struct State {
     sources: Vec<Option<Vec<DeviceState>>>,
     health: Vec<SourceHealth>,
+    /// Slots of sources removed at runtime: neither merged nor waited for.
+    removed: Vec<bool>,
     /// Names already reported as duplicates, so the warning is logged once.
     warned: HashSet<UpsName>,
 }
@@ -42,6 +44,7 @@ impl SnapshotHub {
         let (tx, _) = watch::channel(Arc::new(snapshot));
         let state = State {
             sources: vec![None; health.len()],
+            removed: vec![false; health.len()],
             health,
             warned: HashSet::new(),
         };
@@ -64,6 +67,28 @@ impl SnapshotHub {
         self.inner.tx.subscribe()
     }
 
+    /// Adds a source named `name` (a device added at runtime) and returns its index. The
+    /// exporter is not ready again until it has polled once.
+    pub fn add_source(&self, name: String) -> usize {
+        let mut guard = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
+        guard.sources.push(None);
+        guard.removed.push(false);
+        guard.health.push(SourceHealth { name, is_up: None });
+        guard.sources.len() - 1
+    }
+
+    /// Removes source `index`: its devices leave the next snapshot, which is published now.
+    pub fn remove_source(&self, index: usize) {
+        let mut guard = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(removed) = guard.removed.get_mut(index) {
+            *removed = true;
+        }
+        if let Some(slot) = guard.sources.get_mut(index) {
+            *slot = Some(Vec::new());
+        }
+        Self::send(&self.inner, &mut guard);
+    }
+
     /// Replaces source `index`'s devices and publishes a new snapshot. A device name already
     /// taken by an earlier source is skipped (names are unique per exporter) and logged.
     ///
@@ -71,13 +96,19 @@ impl SnapshotHub {
     pub fn publish(&self, index: usize, states: Vec<DeviceState>, is_source_up: bool) {
         // Held until the new snapshot is sent, so publications never overtake each other.
         let mut guard = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
-        let state = &mut *guard;
-        if let Some(slot) = state.sources.get_mut(index) {
+        if guard.removed.get(index).copied().unwrap_or(true) {
+            return;
+        }
+        if let Some(slot) = guard.sources.get_mut(index) {
             *slot = Some(states);
         }
-        if let Some(health) = state.health.get_mut(index) {
+        if let Some(health) = guard.health.get_mut(index) {
             health.is_up = Some(is_source_up);
         }
+        Self::send(&self.inner, &mut guard);
+    }
+
+    fn send(inner: &Inner, state: &mut State) {
         let is_ready = state.sources.iter().all(Option::is_some);
         let mut seen = HashSet::new();
         let mut devices = Vec::new();
@@ -89,10 +120,17 @@ impl SnapshotHub {
             }
         }
         devices.sort_by(|a, b| a.name.cmp(&b.name));
-        let generation = self.inner.tx.borrow().generation + 1;
-        self.inner.tx.send_replace(Arc::new(Snapshot {
+        let generation = inner.tx.borrow().generation + 1;
+        let sources = state
+            .health
+            .iter()
+            .zip(&state.removed)
+            .filter(|(_, removed)| !**removed)
+            .map(|(h, _)| h.clone())
+            .collect();
+        inner.tx.send_replace(Arc::new(Snapshot {
             devices,
-            sources: state.health.clone(),
+            sources,
             generation,
             is_ready,
         }));

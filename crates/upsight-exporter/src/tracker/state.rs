@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::config::RuntimeDevice;
 use upsight_model::{
     DetectorConfig, EnergyConfig, EnergyMeter, Event, EventDetector, History, Outage,
     OutageTracker, UpsName,
@@ -22,6 +23,9 @@ pub struct ExporterState {
     /// Finished outages, oldest first (bounded).
     #[serde(default)]
     pub outages: History<Outage>,
+    /// Devices added through the API, by name (their secrets included: the file is 0600).
+    #[serde(default)]
+    pub runtime: BTreeMap<String, RuntimeDevice>,
 }
 
 impl upsight_store::Schema for ExporterState {
