@@ -34,6 +34,7 @@ pub fn read_router(state: AppState) -> Router {
         .route("/api/v1/energy", get(energy))
         .route("/api/v1/diagnostics", get(diagnostics))
         .route("/api/v1/config", get(config))
+        .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/openapi.json", get(openapi::document))
         .with_state(state)
 }
@@ -42,6 +43,7 @@ pub fn read_router(state: AppState) -> Router {
 pub fn write_router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/poll", post(poll_now))
+        .route("/api/v1/alerts/test", post(test_alert))
         .route("/api/v1/devices", post(add_device))
         .route(
             "/api/v1/devices/{name}",
@@ -326,4 +328,67 @@ async fn poll_now(
     }
     state.trigger_poll();
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "polling" }))).into_response())
+}
+
+/// `GET /api/v1/alerts`: the targets (URL path and query and any token withheld) and their
+/// delivery counters.
+async fn alerts(State(state): State<AppState>) -> Json<Value> {
+    let Some(alerter) = state.alerter() else {
+        return Json(json!({ "targets": [] }));
+    };
+    let deliveries = alerter.deliveries();
+    let targets: Vec<Value> = alerter
+        .targets()
+        .iter()
+        .map(|t| {
+            let counts: BTreeMap<&str, u64> = deliveries
+                .iter()
+                .filter(|(name, _, _)| *name == t.name)
+                .map(|(_, outcome, n)| (outcome.as_str(), *n))
+                .collect();
+            json!({
+                "name": t.name,
+                "kind": t.kind.as_str(),
+                "url": t.redacted_url(),
+                "has_token": t.token.is_some(),
+                "min_severity": t.min_severity.as_str(),
+                "events": t.events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+                "cooldown_seconds": t.cooldown.as_secs_f64(),
+                "recovery": t.has_recovery,
+                "deliveries": counts,
+            })
+        })
+        .collect();
+    Json(json!({ "targets": targets }))
+}
+
+/// `POST /api/v1/alerts/test` with an optional `{"target": "name"}`: a test notice, with its
+/// own cooldown (429 with `Retry-After` when too soon).
+async fn test_alert(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct TestBody {
+        target: Option<String>,
+    }
+    let request: TestBody = if body.iter().all(u8::is_ascii_whitespace) {
+        TestBody { target: None }
+    } else {
+        parse_body(&body)?
+    };
+    let alerter = state
+        .alerter()
+        .ok_or(ApiError::Conflict("no alert targets are configured".into()))?;
+    use crate::alert::TestError as T;
+    match alerter.test(request.target.as_deref(), std::time::Instant::now()) {
+        Ok(()) => Ok((StatusCode::ACCEPTED, Json(json!({ "status": "sending" }))).into_response()),
+        Err(T::UnknownTarget(_)) => Err(ApiError::NotFound),
+        Err(T::NoTargets) => Err(ApiError::Conflict("no alert targets are configured".into())),
+        Err(e @ T::TooSoon { .. }) => Err(ApiError::TooManyRequests {
+            retry_after: std::time::Duration::from_secs(e.retry_after_secs().unwrap_or(1)),
+        }),
+        Err(T::QueueFull) => Err(ApiError::Unavailable("alert queue is full".into())),
+    }
 }

@@ -40,6 +40,8 @@ pub struct Config {
     pub price_per_kwh: Option<f64>,
     /// Dashboard and API access.
     pub http: http::HttpSettings,
+    /// Alert targets.
+    pub alerts: crate::alert::AlertConfig,
 }
 
 /// One upsd server.

@@ -48,22 +48,37 @@ pub const LONG_VERSION: &str = concat!(
 
 /// Appends the OpenMetrics exposition of `snapshot` (ending in `# EOF`) to `out`.
 pub fn render(snapshot: &Arc<Snapshot>, out: &mut String) -> std::fmt::Result {
-    render_with(snapshot, Arc::new(BTreeMap::new()), out)
+    render_with(snapshot, Arc::new(BTreeMap::new()), None, out)
 }
+
+/// Alert delivery counters: per (target, outcome) and per (target, failure reason).
+pub type AlertCounters = (
+    Vec<(String, crate::alert::Outcome, u64)>,
+    Vec<(String, crate::alert::FailReason, u64)>,
+);
 
 /// Like [`render`], with the event, outage and energy counters of each device.
 pub fn render_with(
     snapshot: &Arc<Snapshot>,
     counters: Arc<BTreeMap<UpsName, DeviceCounters>>,
+    alerts: Option<AlertCounters>,
     out: &mut String,
 ) -> std::fmt::Result {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(SnapshotCollector(Arc::clone(snapshot), counters)));
+    registry.register_collector(Box::new(SnapshotCollector(
+        Arc::clone(snapshot),
+        counters,
+        alerts,
+    )));
     prometheus_client::encoding::text::encode(out, &registry)
 }
 
 #[derive(Debug)]
-struct SnapshotCollector(Arc<Snapshot>, Arc<BTreeMap<UpsName, DeviceCounters>>);
+struct SnapshotCollector(
+    Arc<Snapshot>,
+    Arc<BTreeMap<UpsName, DeviceCounters>>,
+    Option<AlertCounters>,
+);
 
 type Enc<'a> = DescriptorEncoder<'a>;
 type Res = Result<(), std::fmt::Error>;
@@ -92,6 +107,9 @@ impl Collector for SnapshotCollector {
         encode_measures(&mut enc, devices)?;
         encode_info(&mut enc, devices)?;
         encode_history(&mut enc, devices, &self.1)?;
+        if let Some(alerts) = &self.2 {
+            encode_alerts(&mut enc, alerts)?;
+        }
         encode_self(&mut enc, devices, &self.0.sources)
     }
 }
@@ -314,6 +332,34 @@ fn encode_history(
     )?;
     for (d, c) in &tracked {
         float_counter(&mut energy.encode_family(&ups_label(d))?, c.energy_joules)?;
+    }
+    Ok(())
+}
+
+/// `upsight_alert_deliveries_total{target,outcome}` and `upsight_alert_failures_total{target,reason}`.
+fn encode_alerts(enc: &mut Enc<'_>, (deliveries, failures): &AlertCounters) -> Res {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut family = enc.encode_descriptor(
+        names::ALERT_DELIVERIES_FAMILY,
+        help::ALERT_DELIVERIES,
+        None,
+        MetricType::Counter,
+    )?;
+    for (target, outcome, count) in deliveries {
+        let labels = [("target", target.as_str()), ("outcome", outcome.as_str())];
+        counter(&mut family.encode_family(&labels)?, *count)?;
+    }
+    let mut family = enc.encode_descriptor(
+        names::ALERT_FAILURES_FAMILY,
+        help::ALERT_FAILURES,
+        None,
+        MetricType::Counter,
+    )?;
+    for (target, reason, count) in failures {
+        let labels = [("target", target.as_str()), ("reason", reason.as_str())];
+        counter(&mut family.encode_family(&labels)?, *count)?;
     }
     Ok(())
 }

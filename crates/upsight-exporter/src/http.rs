@@ -18,6 +18,7 @@ use upsight_http::{
 };
 use upsight_model::Snapshot;
 
+use crate::alert::Alerter;
 use crate::config::Config;
 use crate::exposition::{CONTENT_TYPE, render_with};
 use crate::poller::SnapshotHub;
@@ -33,6 +34,7 @@ pub struct AppState {
     price_per_kwh: Option<f64>,
     poll_now: Arc<Notify>,
     supervisor: Supervisor,
+    alerter: Option<Alerter>,
 }
 
 impl AppState {
@@ -51,7 +53,19 @@ impl AppState {
             price_per_kwh: config.price_per_kwh,
             poll_now,
             supervisor,
+            alerter: None,
         }
+    }
+
+    /// Alerts are delivered by `alerter` (its counters are exported, its test is served).
+    pub fn with_alerter(mut self, alerter: Alerter) -> Self {
+        self.alerter = Some(alerter);
+        self
+    }
+
+    /// The alerter, if alerts are wired.
+    pub fn alerter(&self) -> Option<&Alerter> {
+        self.alerter.as_ref()
     }
 
     /// Adds, changes and removes devices at runtime.
@@ -145,7 +159,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let snapshot = state.hub.current();
     let counters = Arc::new(state.tracker.counters());
     let mut body = String::with_capacity(64 * 1024);
-    if render_with(&snapshot, counters, &mut body).is_err() {
+    let alerts = state
+        .alerter
+        .as_ref()
+        .map(|a| (a.deliveries(), a.failures()));
+    if render_with(&snapshot, counters, alerts, &mut body).is_err() {
         tracing::error!("Rendering the exposition failed.");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
     }

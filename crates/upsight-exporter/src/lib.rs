@@ -6,6 +6,7 @@
 //! [`upsight_model::Snapshot`]) → [`exposition`] and [`http`] (readers that never wait on
 //! hardware).
 
+pub mod alert;
 pub mod api;
 pub mod config;
 pub mod dashboard;
@@ -103,6 +104,9 @@ pub async fn run_with_state(
         Arc::clone(&poll_now),
         cancel.clone(),
     );
+    let (alerter, worker) = alert::Alerter::new(config.alerts.clone());
+    tracker.set_alerter(alerter.clone());
+    tasks.spawn(worker.run(cancel.clone()));
     supervisor.start(&mut tasks);
     let mut saver = None;
     if let Some(store) = store {
@@ -113,7 +117,8 @@ pub async fn run_with_state(
         )));
     }
     let listen = listener.local_addr()?;
-    let state = http::AppState::new(hub, tracker, &config, Arc::clone(&poll_now), supervisor);
+    let state = http::AppState::new(hub, tracker, &config, Arc::clone(&poll_now), supervisor)
+        .with_alerter(alerter);
     let (app, _security) = http::router(state, &config, listen);
     let server_cancel = cancel.clone();
     tasks.spawn(async move {

@@ -44,6 +44,11 @@ pub const LAST_TRANSFER: &str = "ups_last_transfer_timestamp_seconds";
 /// `ups_energy_joules_total{ups}` (counter family `ups_energy_joules`).
 pub const ENERGY_FAMILY: &str = "ups_energy_joules";
 
+/// `upsight_alert_deliveries_total{target,outcome}`.
+pub const ALERT_DELIVERIES_FAMILY: &str = "upsight_alert_deliveries";
+/// `upsight_alert_failures_total{target,reason}`.
+pub const ALERT_FAILURES_FAMILY: &str = "upsight_alert_failures";
+
 /// HELP texts of the fixed families.
 pub mod help {
     /// `ups_up`.
@@ -68,6 +73,10 @@ pub mod help {
         "Unix time of the latest transfer to or from battery (on_battery or on_line event)";
     /// `ups_energy_joules_total`.
     pub const ENERGY: &str = "Energy through the UPS output, integrated from real power (trapezoid; gaps over five poll intervals are not integrated)";
+    /// `upsight_alert_deliveries_total`.
+    pub const ALERT_DELIVERIES: &str = "Alerts per target by outcome: sent, failed, dropped (queue full), suppressed (cooldown or filter)";
+    /// `upsight_alert_failures_total`.
+    pub const ALERT_FAILURES: &str = "Failed alert deliveries per target by reason (refused_address, dns, connect, timeout, http_status, tls)";
     /// `upsight_build_info`.
     pub const BUILD: &str = "upsight version and git revision";
     /// `upsight_poll_duration_seconds`.

@@ -49,6 +49,8 @@ struct Inner {
     points: Mutex<BTreeMap<UpsName, Points>>,
     /// Signalled when the state changed and should be saved.
     dirty: Notify,
+    /// Where new events are sent, once set.
+    alerter: std::sync::OnceLock<crate::alert::Alerter>,
     max_gap: Duration,
 }
 
@@ -65,6 +67,7 @@ impl Tracker {
                 state: Mutex::new(state),
                 points: Mutex::new(BTreeMap::new()),
                 dirty: Notify::new(),
+                alerter: std::sync::OnceLock::new(),
                 max_gap,
             }),
         }
@@ -74,9 +77,15 @@ impl Tracker {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sends every new event to `alerter` from now on (set once; later calls are ignored).
+    pub fn set_alerter(&self, alerter: crate::alert::Alerter) {
+        let _ = self.inner.alerter.set(alerter);
+    }
+
     /// Folds one poll of `states` (every device a poller just polled), made at `now`.
     pub fn observe(&self, states: &[DeviceState], now: SystemTime) {
         let mut changed = false;
+        let mut new_events = Vec::new();
         {
             let mut guard = self.lock();
             let state = &mut *guard;
@@ -92,6 +101,7 @@ impl Tracker {
                 changed = true;
                 for event in events {
                     tracing::info!(ups = %event.device, event = event.kind.as_str(), "Device event.");
+                    new_events.push(event.clone());
                     state.events.push(event);
                 }
                 if let Some(outage) = outage {
@@ -101,6 +111,12 @@ impl Tracker {
         }
         if changed {
             self.inner.dirty.notify_one();
+        }
+        if let Some(alerter) = self.inner.alerter.get() {
+            // Outside the state lock: notify only queues (never blocks, never fails).
+            for event in &new_events {
+                alerter.notify(event);
+            }
         }
         let mut points = self.inner.points.lock().unwrap_or_else(|e| e.into_inner());
         for device in states {

@@ -46,6 +46,12 @@ async fn bind(addr: &str) -> Result<TcpListener, Failure> {
 
 async fn exporter(path: &Path) -> Result<u8, Failure> {
     let config = load(path)?;
+    if let Err(errors) = config.alerts.check_targets().await {
+        return Err((
+            EX_USAGE,
+            anyhow::anyhow!("alert targets refused:\n{errors}"),
+        ));
+    }
     let state = upsight_exporter::open_state(&config).map_err(|e| {
         let code = u8::try_from(e.exit_code()).unwrap_or(EX_CANTCREAT);
         (code, anyhow::Error::new(e))

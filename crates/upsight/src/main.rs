@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         }
     };
     cli::init_tracing(cli.log_format);
+    // reqwest (alerts) is built without a TLS provider of its own: ring, chosen once here.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -2,17 +2,15 @@
 //! (`RawAlerts`) and validated (`AlertConfig`). Validation does no network I/O; the DNS check
 //! runs at startup in [`AlertConfig::check_targets`] and again at every send.
 
-use std::collections::{BTreeSet, HashSet};
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
 use std::time::Duration;
 
-use reqwest::{Certificate, Url};
 use serde::Deserialize;
-use upsight_model::{EventKind, Severity};
 
+use super::raw::RawTarget;
 use super::ssrf::{Allowlist, Guard};
-use crate::config::{ConfigError, ConfigErrors, Secret};
+use super::target::Target;
+use crate::config::{ConfigError, ConfigErrors};
 
 /// `[alerts]` as written (`deny_unknown_fields`: a typo is an error).
 #[derive(Debug, Default, Deserialize)]
@@ -30,142 +28,6 @@ pub struct RawAlerts {
     pub test_cooldown: Option<Duration>,
 }
 
-/// One `[[alerts.targets]]` entry as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawTarget {
-    /// Unique name: the `target` label and the admin API's key.
-    pub name: String,
-    /// `webhook`, `ntfy`, `gotify`, `slack` or `discord`.
-    pub kind: String,
-    /// `https://` URL (ntfy: the topic URL; gotify: the server's base URL).
-    pub url: String,
-    /// Bearer token (webhook, ntfy) or application token (gotify); prefer `token_file`.
-    #[serde(default, deserialize_with = "secret")]
-    pub token: Option<Secret>,
-    /// File holding the token.
-    pub token_file: Option<PathBuf>,
-    /// `info`, `warning` (default) or `critical`.
-    pub min_severity: Option<String>,
-    /// Event kinds to send; default every kind of severity at least `min_severity`.
-    pub events: Option<Vec<String>>,
-    /// Least time between two alerts for one (device, event kind); default 5m.
-    #[serde(default, with = "humantime_serde")]
-    pub cooldown: Option<Duration>,
-    /// Send the clearing event (e.g. `on_line` after `on_battery`); default true.
-    pub recovery: Option<bool>,
-    /// Fixed priority: ntfy 1-5, gotify 0-10 (default: from the severity).
-    pub priority: Option<i64>,
-    /// ntfy tags (emoji short codes or words).
-    pub tags: Option<Vec<String>>,
-    /// PEM bundle of the CAs to trust instead of the system store (a private CA).
-    pub ca_file: Option<PathBuf>,
-}
-
-fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.map(Secret::new))
-}
-
-/// Which API a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetKind {
-    /// Our JSON (`{"device","event","severity","at","message","seq"}`).
-    Webhook,
-    /// ntfy: text body, `Title`/`Priority`/`Tags` headers.
-    Ntfy,
-    /// Gotify: `POST /message` with an application token.
-    Gotify,
-    /// Slack-compatible incoming webhook (`{"text"}`).
-    Slack,
-    /// Discord webhook (`{"content"}`).
-    Discord,
-}
-
-impl TargetKind {
-    const ALL: [(&'static str, Self); 5] = [
-        ("webhook", Self::Webhook),
-        ("ntfy", Self::Ntfy),
-        ("gotify", Self::Gotify),
-        ("slack", Self::Slack),
-        ("discord", Self::Discord),
-    ];
-
-    /// The configuration name.
-    pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("webhook", |(name, _)| name)
-    }
-}
-
-/// Trusted CAs for one target, parsed from its `ca_file`.
-#[derive(Clone)]
-pub struct CaBundle(pub Vec<Certificate>);
-
-impl fmt::Debug for CaBundle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CaBundle({} certificates)", self.0.len())
-    }
-}
-
-/// A validated target.
-#[derive(Clone)]
-pub struct Target {
-    /// Unique name.
-    pub name: String,
-    /// API spoken.
-    pub kind: TargetKind,
-    /// Where requests go (gotify: already ending in `/message`). Its path and query may hold
-    /// a secret (Slack, Discord): show it with [`Target::redacted_url`] only.
-    pub url: Url,
-    /// Token, if any.
-    pub token: Option<Secret>,
-    /// Least severity sent (explicit `events` are checked against it).
-    pub min_severity: Severity,
-    /// Kinds sent.
-    pub events: BTreeSet<EventKind>,
-    /// Per (device, event kind) cooldown.
-    pub cooldown: Duration,
-    /// Whether clearing events of alerted conditions are sent.
-    pub has_recovery: bool,
-    /// Fixed priority (ntfy, gotify).
-    pub priority: Option<u8>,
-    /// ntfy tags.
-    pub tags: Vec<String>,
-    /// Trust only these CAs; `None`: the system store.
-    pub ca: Option<CaBundle>,
-}
-
-impl Target {
-    /// `https://host:port/…`: the URL without path or query, for logs and the settings page.
-    pub fn redacted_url(&self) -> String {
-        let host = self.url.host_str().unwrap_or_default();
-        match self.url.port() {
-            Some(port) => format!("{}://{host}:{port}/…", self.url.scheme()),
-            None => format!("{}://{host}/…", self.url.scheme()),
-        }
-    }
-}
-
-impl fmt::Debug for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Target")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .field("url", &self.redacted_url())
-            .field("token", &self.token)
-            .field("min_severity", &self.min_severity)
-            .field("events", &self.events)
-            .field("cooldown", &self.cooldown)
-            .field("has_recovery", &self.has_recovery)
-            .field("priority", &self.priority)
-            .field("tags", &self.tags)
-            .field("ca", &self.ca)
-            .finish()
-    }
-}
-
 /// Validated `[alerts]`.
 #[derive(Debug, Clone)]
 pub struct AlertConfig {
@@ -177,13 +39,10 @@ pub struct AlertConfig {
     pub test_cooldown: Duration,
 }
 
-/// Default per (device, event kind) cooldown.
-pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(300);
 /// Default least time between two test alerts.
 pub const DEFAULT_TEST_COOLDOWN: Duration = Duration::from_secs(10);
 /// Deadline for resolving a target's host.
 pub const DNS_TIMEOUT: Duration = Duration::from_secs(3);
-const MAX_COOLDOWN: Duration = Duration::from_secs(86_400);
 
 impl RawAlerts {
     /// Checks every value; errors go to `err` with paths like `alerts.targets[1].url`.
@@ -223,183 +82,15 @@ impl RawAlerts {
     }
 }
 
-impl RawTarget {
-    fn validate(
-        self,
-        i: usize,
-        names: &mut HashSet<String>,
-        fail: &mut dyn FnMut(String, String),
-    ) -> Option<Target> {
-        let at = |key: &str| format!("alerts.targets[{i}].{key}");
-        let mut ok = true;
-        let mut fail = |path: String, message: String| {
-            ok = false;
-            fail(path, message);
-        };
-        if !is_label(&self.name) {
-            fail(at("name"), format!("{:?} must be 1-64 ASCII letters, digits, '_', '-' or '.'", self.name));
-        } else if !names.insert(self.name.clone()) {
-            fail(at("name"), format!("target name {:?} is used twice", self.name));
-        }
-        let kind = TargetKind::ALL.iter().find(|(n, _)| *n == self.kind).map(|(_, k)| *k);
-        if kind.is_none() {
-            fail(at("kind"), format!("{:?} is not one of webhook, ntfy, gotify, slack, discord", self.kind));
-        }
-        let url = parse_url(&self.url, kind).map_err(|m| fail(at("url"), m)).ok();
-        let token = match (self.token, &self.token_file) {
-            (Some(_), Some(_)) => {
-                fail(at("token"), "set token or token_file, not both".into());
-                None
-            }
-            (Some(t), None) => Some(t),
-            (None, Some(path)) => read_token(path).map_err(|m| fail(at("token_file"), m)).ok(),
-            (None, None) => None,
-        };
-        if let Some(t) = &token
-            && !t.expose().bytes().all(|b| b.is_ascii_graphic())
-        {
-            fail(at("token"), "must be non-empty printable ASCII without spaces".into());
-        }
-        match (kind, token.is_some()) {
-            (Some(TargetKind::Gotify), false) => fail(at("token"), "gotify needs token or token_file (an application token)".into()),
-            (Some(k @ (TargetKind::Slack | TargetKind::Discord)), true) => fail(at("token"), format!("{} takes no token: its webhook URL carries it", k.as_str())),
-            _ => {}
-        }
-        let min_severity = match self.min_severity.as_deref() {
-            None => Severity::Warning,
-            Some(s) => Severity::ALL.into_iter().find(|v| v.as_str() == s).unwrap_or_else(|| {
-                fail(at("min_severity"), format!("{s:?} is not one of info, warning, critical"));
-                Severity::Warning
-            }),
-        };
-        let events = match &self.events {
-            None => EventKind::ALL.into_iter().filter(|k| k.severity() >= min_severity).collect(),
-            Some(list) if list.is_empty() => {
-                fail(at("events"), "empty list: omit events to send every kind of at least min_severity".into());
-                BTreeSet::new()
-            }
-            Some(list) => parse_events(list, min_severity, &at, &mut fail),
-        };
-        let cooldown = self.cooldown.unwrap_or(DEFAULT_COOLDOWN);
-        if cooldown > MAX_COOLDOWN {
-            fail(at("cooldown"), format!("{} is out of range (0s to 24h)", humantime::format_duration(cooldown)));
-        }
-        let priority = self.priority.and_then(|p| {
-            let range = match kind {
-                Some(TargetKind::Ntfy) => 1..=5,
-                Some(TargetKind::Gotify) => 0..=10,
-                _ => {
-                    fail(at("priority"), "only ntfy and gotify targets take a priority".into());
-                    return None;
-                }
-            };
-            let fits = range.contains(&p);
-            if !fits {
-                fail(at("priority"), format!("{p} is out of range ({}-{})", range.start(), range.end()));
-            }
-            u8::try_from(p).ok().filter(|_| fits)
-        });
-        let tags = self.tags.unwrap_or_default();
-        if !tags.is_empty() && kind != Some(TargetKind::Ntfy) {
-            fail(at("tags"), "only ntfy targets take tags".into());
-        }
-        for (j, tag) in tags.iter().enumerate() {
-            if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
-                fail(format!("alerts.targets[{i}].tags[{j}]"), format!("{tag:?} must be printable ASCII without ',' or spaces"));
-            }
-        }
-        let ca = self.ca_file.as_deref().and_then(|p| read_ca(p).map_err(|m| fail(at("ca_file"), m)).ok());
-        if !ok {
-            return None;
-        }
-        Some(Target {
-            name: self.name,
-            kind: kind?,
-            url: url?,
-            token,
-            min_severity,
-            events,
-            cooldown,
-            has_recovery: self.recovery.unwrap_or(true),
-            priority,
-            tags,
-            ca,
-        })
-    }
-}
-
-fn parse_events(
-    list: &[String],
-    min: Severity,
-    at: &dyn Fn(&str) -> String,
-    fail: &mut dyn FnMut(String, String),
-) -> BTreeSet<EventKind> {
-    let mut out = BTreeSet::new();
-    for (j, name) in list.iter().enumerate() {
-        let path = format!("{}[{j}]", at("events"));
-        match name.parse::<EventKind>() {
-            Err(e) => fail(path, e.to_string()),
-            Ok(k) if k.severity() < min => fail(
-                path,
-                format!("{name:?} has severity {}, below min_severity {min}", k.severity()),
-            ),
-            Ok(k) => {
-                out.insert(k);
-            }
+impl Default for AlertConfig {
+    /// No targets: alerting off (every [`super::Alerter`] call is a no-op).
+    fn default() -> Self {
+        Self {
+            targets: Vec::new(),
+            allow: Allowlist::default(),
+            test_cooldown: DEFAULT_TEST_COOLDOWN,
         }
     }
-    out
-}
-
-fn is_label(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
-fn parse_url(text: &str, kind: Option<TargetKind>) -> Result<Url, String> {
-    // The URL may carry a secret (Slack, Discord): errors never echo it.
-    let mut url = Url::parse(text).map_err(|e| format!("is not a valid URL: {e}"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" => return Err("alert targets must use https".into()),
-        other => return Err(format!("scheme {other:?} refused: alert targets must use https")),
-    }
-    if url.host().is_none() {
-        return Err("has no host".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry credentials: use token or token_file".into());
-    }
-    url.set_fragment(None);
-    if kind == Some(TargetKind::Gotify) && !url.path().ends_with("/message") {
-        let mut segments = url
-            .path_segments_mut()
-            .map_err(|()| "cannot be a base URL".to_owned())?;
-        segments.pop_if_empty().push("message");
-    }
-    Ok(url)
-}
-
-fn read_token(path: &Path) -> Result<Secret, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let value = text.trim_end_matches(['\n', '\r']);
-    if value.is_empty() {
-        return Err(format!("{} is empty", path.display()));
-    }
-    Ok(Secret::new(value.to_owned()))
-}
-
-fn read_ca(path: &Path) -> Result<CaBundle, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let certs = Certificate::from_pem_bundle(&pem)
-        .map_err(|e| format!("{}: not a PEM certificate bundle: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("{} holds no PEM certificate", path.display()));
-    }
-    Ok(CaBundle(certs))
 }
 
 impl AlertConfig {
@@ -419,9 +110,14 @@ impl AlertConfig {
             match guard.check(&target.url).await {
                 Ok(checked) => {
                     if let Err(e) = super::client::build(target, &checked) {
+                        let key = if target.ca.is_some() {
+                            "ca_file"
+                        } else {
+                            "url"
+                        };
                         errors.push(ConfigError {
-                            path: path("ca_file"),
-                            message: format!("TLS setup failed: {}", super::client::describe(&e)),
+                            path: path(key),
+                            message: format!("TLS setup failed: {}", super::client::describe(e)),
                         });
                     }
                 }
@@ -439,5 +135,362 @@ impl AlertConfig {
         } else {
             Err(ConfigErrors(errors))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::io::Write as _;
+
+    use upsight_model::{EventKind, Severity};
+
+    use super::*;
+    use crate::alert::target::TargetKind;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Doc {
+        alerts: RawAlerts,
+    }
+
+    fn validate(text: &str) -> (Option<AlertConfig>, Vec<(String, String)>) {
+        let doc: Doc = toml::from_str(text).unwrap();
+        let mut errors = Vec::new();
+        let config = doc.alerts.validate(&mut |p, m| errors.push((p, m)));
+        assert_eq!(config.is_none(), !errors.is_empty(), "{errors:?}");
+        (config, errors)
+    }
+
+    fn target(lines: &str) -> String {
+        format!("[alerts]\n[[alerts.targets]]\n{lines}\n")
+    }
+
+    fn file(content: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults() {
+        let (config, _) = validate(&target(
+            "name = \"ops\"\nkind = \"webhook\"\nurl = \"https://h.example/x?k=secret\"",
+        ));
+        let config = config.unwrap();
+        assert_eq!(config.test_cooldown, Duration::from_secs(10));
+        let t = &config.targets[0];
+        assert_eq!(t.kind, TargetKind::Webhook);
+        assert_eq!(t.min_severity, Severity::Warning);
+        assert_eq!(t.cooldown, Duration::from_secs(300));
+        assert!(t.has_recovery);
+        assert!(t.events.contains(&EventKind::OnBattery));
+        assert!(t.events.contains(&EventKind::LowBattery));
+        assert!(!t.events.contains(&EventKind::OnLine));
+        assert!(t.events.iter().all(|k| k.severity() >= Severity::Warning));
+        assert_eq!(t.redacted_url(), "https://h.example/…");
+        assert!(!format!("{t:?}").contains("secret"));
+        let (empty, _) = validate("[alerts]\n");
+        assert!(empty.unwrap().targets.is_empty());
+    }
+
+    #[test]
+    fn full_target() {
+        let token = file(b"tk_abc\n");
+        let text = format!(
+            "[alerts]\nallow_private = [\"10.0.0.0/8\", \"ntfy.lan\"]\ntest_cooldown = \"30s\"\n\
+             [[alerts.targets]]\nname = \"phone\"\nkind = \"ntfy\"\nurl = \"https://ntfy.lan:8443/ups\"\n\
+             token_file = {:?}\nmin_severity = \"info\"\nevents = [\"on_battery\", \"on_line\"]\n\
+             cooldown = \"1m\"\nrecovery = false\npriority = 4\ntags = [\"zap\"]\n\
+             [[alerts.targets]]\nname = \"g\"\nkind = \"gotify\"\nurl = \"https://g.example/base/\"\ntoken = \"AppTok\"\npriority = 0\n",
+            token.path()
+        );
+        let (config, _) = validate(&text);
+        let config = config.unwrap();
+        assert_eq!(config.test_cooldown, Duration::from_secs(30));
+        let t = &config.targets[0];
+        assert_eq!(t.token.as_ref().unwrap().expose(), "tk_abc");
+        assert!(!format!("{t:?}").contains("tk_abc"));
+        assert_eq!(
+            t.events,
+            BTreeSet::from([EventKind::OnBattery, EventKind::OnLine])
+        );
+        assert_eq!(
+            (t.cooldown, t.has_recovery),
+            (Duration::from_secs(60), false)
+        );
+        assert_eq!(
+            (t.priority, t.tags.as_slice()),
+            (Some(4), ["zap".to_owned()].as_slice())
+        );
+        assert_eq!(
+            config.targets[1].url.as_str(),
+            "https://g.example/base/message"
+        );
+        assert_eq!(config.targets[1].priority, Some(0));
+        assert!(config.allow.allows_host("ntfy.lan"));
+    }
+
+    #[test]
+    fn every_error_names_its_path() {
+        let missing = "/nonexistent/upsight-test/token";
+        let not_pem = file(b"not a certificate\n");
+        let empty = file(b"\n");
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                target("name = \"a b\"\nkind = \"webhook\"\nurl = \"https://h.example/\""),
+                "alerts.targets[0].name",
+                "ASCII letters",
+            ),
+            (
+                target("name = \"\"\nkind = \"webhook\"\nurl = \"https://h.example/\""),
+                "alerts.targets[0].name",
+                "1-64",
+            ),
+            (
+                format!(
+                    "{}[[alerts.targets]]\nname = \"a\"\nkind = \"slack\"\nurl = \"https://h.example/\"\n",
+                    target("name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"")
+                ),
+                "alerts.targets[1].name",
+                "used twice",
+            ),
+            (
+                target("name = \"a\"\nkind = \"email\"\nurl = \"https://h.example/\""),
+                "alerts.targets[0].kind",
+                "\"email\" is not one of",
+            ),
+            (
+                target("name = \"a\"\nkind = \"webhook\"\nurl = \"http://h.example/\""),
+                "alerts.targets[0].url",
+                "alert targets must use https",
+            ),
+            (
+                target("name = \"a\"\nkind = \"webhook\"\nurl = \"ftp://h.example/\""),
+                "alerts.targets[0].url",
+                "must use https",
+            ),
+            (
+                target("name = \"a\"\nkind = \"webhook\"\nurl = \"h.example\""),
+                "alerts.targets[0].url",
+                "not a valid URL",
+            ),
+            (
+                target("name = \"a\"\nkind = \"webhook\"\nurl = \"https://u:p@h.example/\""),
+                "alerts.targets[0].url",
+                "credentials",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\ntoken = \"x\"\ntoken_file = \"/x\"",
+                ),
+                "alerts.targets[0].token",
+                "not both",
+            ),
+            (
+                target(&format!(
+                    "name = \"a\"\nkind = \"ntfy\"\nurl = \"https://h.example/\"\ntoken_file = {missing:?}"
+                )),
+                "alerts.targets[0].token_file",
+                "cannot read",
+            ),
+            (
+                target(&format!(
+                    "name = \"a\"\nkind = \"ntfy\"\nurl = \"https://h.example/\"\ntoken_file = {:?}",
+                    empty.path()
+                )),
+                "alerts.targets[0].token_file",
+                "is empty",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"ntfy\"\nurl = \"https://h.example/\"\ntoken = \"a b\"",
+                ),
+                "alerts.targets[0].token",
+                "printable ASCII",
+            ),
+            (
+                target("name = \"a\"\nkind = \"gotify\"\nurl = \"https://h.example/\""),
+                "alerts.targets[0].token",
+                "gotify needs token",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"slack\"\nurl = \"https://h.example/\"\ntoken = \"t\"",
+                ),
+                "alerts.targets[0].token",
+                "slack takes no token",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"discord\"\nurl = \"https://h.example/\"\ntoken = \"t\"",
+                ),
+                "alerts.targets[0].token",
+                "discord takes no token",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nmin_severity = \"high\"",
+                ),
+                "alerts.targets[0].min_severity",
+                "\"high\" is not one of info, warning, critical",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nevents = []",
+                ),
+                "alerts.targets[0].events",
+                "empty list",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nevents = [\"on_battery\", \"onbatt\"]",
+                ),
+                "alerts.targets[0].events[1]",
+                "unknown event kind \"onbatt\"",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nevents = [\"on_line\"]",
+                ),
+                "alerts.targets[0].events[0]",
+                "below min_severity warning",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\ncooldown = \"2days\"",
+                ),
+                "alerts.targets[0].cooldown",
+                "out of range",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\npriority = 3",
+                ),
+                "alerts.targets[0].priority",
+                "only ntfy and gotify",
+            ),
+            (
+                target("name = \"a\"\nkind = \"ntfy\"\nurl = \"https://h.example/\"\npriority = 6"),
+                "alerts.targets[0].priority",
+                "6 is out of range (1-5)",
+            ),
+            (
+                target("name = \"a\"\nkind = \"ntfy\"\nurl = \"https://h.example/\"\npriority = 0"),
+                "alerts.targets[0].priority",
+                "(1-5)",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"gotify\"\nurl = \"https://h.example/\"\ntoken = \"t\"\npriority = 11",
+                ),
+                "alerts.targets[0].priority",
+                "(0-10)",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"slack\"\nurl = \"https://h.example/\"\ntags = [\"x\"]",
+                ),
+                "alerts.targets[0].tags",
+                "only ntfy",
+            ),
+            (
+                target(
+                    "name = \"a\"\nkind = \"ntfy\"\nurl = \"https://h.example/\"\ntags = [\"ok\", \"a,b\"]",
+                ),
+                "alerts.targets[0].tags[1]",
+                "without ','",
+            ),
+            (
+                target(&format!(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nca_file = {missing:?}"
+                )),
+                "alerts.targets[0].ca_file",
+                "cannot read",
+            ),
+            (
+                target(&format!(
+                    "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nca_file = {:?}",
+                    not_pem.path()
+                )),
+                "alerts.targets[0].ca_file",
+                "no PEM certificate",
+            ),
+            (
+                "[alerts]\nallow_private = [\"10.0.0.0/8\", \"10.0.0.0/40\"]\n".into(),
+                "alerts.allow_private[1]",
+                "prefix length",
+            ),
+            (
+                "[alerts]\nallow_private = [\"not a host\"]\n".into(),
+                "alerts.allow_private[0]",
+                "neither",
+            ),
+            (
+                "[alerts]\ntest_cooldown = \"2h\"\n".into(),
+                "alerts.test_cooldown",
+                "out of range",
+            ),
+        ];
+        for (text, path, message) in cases {
+            let (_, errors) = validate(&text);
+            assert!(
+                errors.iter().any(|(p, m)| p == path && m.contains(message)),
+                "want {path}: ...{message}... in {errors:?} for\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn url_errors_never_echo_the_url() {
+        let (_, errors) = validate(&target(
+            "name = \"a\"\nkind = \"slack\"\nurl = \"http://hooks.example/services/SECRETPATH\"",
+        ));
+        assert!(
+            errors.iter().all(|(_, m)| !m.contains("SECRETPATH")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let text =
+            target("name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nretries = 3");
+        let err = toml::from_str::<Doc>(&text).unwrap_err();
+        assert!(err.to_string().contains("unknown field `retries`"), "{err}");
+        let err = toml::from_str::<Doc>("[alerts]\nallow = []\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `allow`"), "{err}");
+    }
+
+    #[test]
+    fn ca_bundle_loads() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["ca.test".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let pem = file(cert.pem().as_bytes());
+        let (config, _) = validate(&target(&format!(
+            "name = \"a\"\nkind = \"webhook\"\nurl = \"https://h.example/\"\nca_file = {:?}",
+            pem.path()
+        )));
+        assert_eq!(config.unwrap().targets[0].ca.as_ref().unwrap().0.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn startup_check_refuses_non_public_targets() {
+        let text = "[alerts]\nallow_private = [\"10.0.0.0/8\"]\n\
+            [[alerts.targets]]\nname = \"meta\"\nkind = \"webhook\"\nurl = \"https://169.254.169.254/\"\n\
+            [[alerts.targets]]\nname = \"lan\"\nkind = \"webhook\"\nurl = \"https://10.1.2.3/\"\n\
+            [[alerts.targets]]\nname = \"local\"\nkind = \"webhook\"\nurl = \"https://localhost:1/\"\n";
+        let (config, _) = validate(text);
+        let errors = config.unwrap().check_targets().await.unwrap_err().0;
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["alerts.targets[0].url", "alerts.targets[2].url"],
+            "{errors:?}"
+        );
+        assert!(errors[0].message.contains("link-local"), "{errors:?}");
+        assert!(errors[1].message.contains("loopback"), "{errors:?}");
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use upsight_model::{Event, EventKind, UpsName};
 
-use super::config::Target;
+use super::target::Target;
 
 /// Raise kind → the kind that clears it.
 const CLEARS: [(EventKind, EventKind); 13] = [
@@ -20,7 +20,10 @@ const CLEARS: [(EventKind, EventKind); 13] = [
     (EventKind::ForcedShutdown, EventKind::ForcedShutdownCleared),
     (EventKind::Calibration, EventKind::CalibrationCleared),
     (EventKind::Off, EventKind::OffCleared),
-    (EventKind::CommunicationLost, EventKind::CommunicationRestored),
+    (
+        EventKind::CommunicationLost,
+        EventKind::CommunicationRestored,
+    ),
     (EventKind::Stale, EventKind::Fresh),
     (EventKind::AlarmRaised, EventKind::AlarmCleared),
 ];
@@ -72,7 +75,8 @@ impl Gate {
     /// Records that `event` was queued at `now`: starts its cooldown, opens its condition or
     /// closes the one it clears.
     pub fn commit(&mut self, event: &Event, now: Instant) {
-        self.last_sent.insert((event.device.clone(), event.kind), now);
+        self.last_sent
+            .insert((event.device.clone(), event.kind), now);
         match cleared_by(event.kind) {
             Some(raised) => {
                 self.open.remove(&(event.device.clone(), raised));
@@ -90,7 +94,11 @@ fn within(then: Instant, now: Instant, cooldown: Duration) -> bool {
 }
 
 /// The test endpoint's cooldown: the time left before the next test alert, if any.
-pub fn test_retry_after(last: Option<Instant>, now: Instant, cooldown: Duration) -> Option<Duration> {
+pub fn test_retry_after(
+    last: Option<Instant>,
+    now: Instant,
+    cooldown: Duration,
+) -> Option<Duration> {
     let last = last?;
     let elapsed = now.checked_duration_since(last).unwrap_or_default();
     (elapsed < cooldown).then(|| cooldown - elapsed)
@@ -105,7 +113,7 @@ mod tests {
     use upsight_model::Severity;
 
     use super::*;
-    use crate::alert::config::TargetKind;
+    use crate::alert::target::TargetKind;
 
     fn target(events: &[EventKind], has_recovery: bool) -> Target {
         Target {
@@ -160,12 +168,27 @@ mod tests {
         let s = Duration::from_secs;
         assert_eq!(step(&mut g, &t, &ev("a", EventKind::Trim), t0), Skip);
         assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0), Send);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(299)), Suppress);
-        assert_eq!(step(&mut g, &t, &ev("b", EventKind::OnBattery), t0 + s(1)), Send);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::LowBattery), t0 + s(2)), Send);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(300)), Send);
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(299)),
+            Suppress
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("b", EventKind::OnBattery), t0 + s(1)),
+            Send
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::LowBattery), t0 + s(2)),
+            Send
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(300)),
+            Send
+        );
         // Recovery off and on_line not enabled: never sent.
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(301)), Skip);
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(301)),
+            Skip
+        );
     }
 
     #[test]
@@ -174,9 +197,18 @@ mod tests {
         let mut g = Gate::default();
         let t0 = Instant::now();
         let s = Duration::from_secs;
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0), Decision::Send);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(200)), Decision::Suppress);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(301)), Decision::Send);
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnBattery), t0),
+            Decision::Send
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(200)),
+            Decision::Suppress
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(301)),
+            Decision::Send
+        );
     }
 
     #[test]
@@ -190,17 +222,41 @@ mod tests {
         assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), t0), Skip);
         assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0), Send);
         // Another device's condition is separate.
-        assert_eq!(step(&mut g, &t, &ev("b", EventKind::OnLine), t0 + s(1)), Skip);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(10)), Send);
+        assert_eq!(
+            step(&mut g, &t, &ev("b", EventKind::OnLine), t0 + s(1)),
+            Skip
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(10)),
+            Send
+        );
         // Closed: a second on_line has nothing to clear.
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(11)), Skip);
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(11)),
+            Skip
+        );
         // Flapping: on_battery is in its cooldown, so nothing opens and nothing recovers.
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(20)), Suppress);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(30)), Skip);
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(20)),
+            Suppress
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(30)),
+            Skip
+        );
         // After the cooldown the condition opens again; its recovery has its own cooldown.
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(300)), Send);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(305)), Suppress);
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(311)), Send);
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnBattery), t0 + s(300)),
+            Send
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(305)),
+            Suppress
+        );
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnLine), t0 + s(311)),
+            Send
+        );
     }
 
     #[test]
@@ -209,18 +265,33 @@ mod tests {
         let mut g = Gate::default();
         let now = Instant::now();
         // Decided but never committed (the queue was full): nothing is open.
-        assert_eq!(g.decide(&t, &ev("a", EventKind::OnBattery), now), Decision::Send);
-        assert_eq!(g.decide(&t, &ev("a", EventKind::OnLine), now), Decision::Skip);
+        assert_eq!(
+            g.decide(&t, &ev("a", EventKind::OnBattery), now),
+            Decision::Send
+        );
+        assert_eq!(
+            g.decide(&t, &ev("a", EventKind::OnLine), now),
+            Decision::Skip
+        );
         let off = target(&[EventKind::OnBattery], false);
-        assert_eq!(step(&mut g, &off, &ev("a", EventKind::OnBattery), now), Decision::Send);
-        assert_eq!(step(&mut g, &off, &ev("a", EventKind::OnLine), now), Decision::Skip);
+        assert_eq!(
+            step(&mut g, &off, &ev("a", EventKind::OnBattery), now),
+            Decision::Send
+        );
+        assert_eq!(
+            step(&mut g, &off, &ev("a", EventKind::OnLine), now),
+            Decision::Skip
+        );
     }
 
     #[test]
     fn explicitly_enabled_clearing_kinds_are_plain_events() {
         let t = target(&[EventKind::OnLine], false);
         let mut g = Gate::default();
-        assert_eq!(step(&mut g, &t, &ev("a", EventKind::OnLine), Instant::now()), Decision::Send);
+        assert_eq!(
+            step(&mut g, &t, &ev("a", EventKind::OnLine), Instant::now()),
+            Decision::Send
+        );
     }
 
     #[test]
@@ -228,7 +299,10 @@ mod tests {
         let t0 = Instant::now();
         let c = Duration::from_secs(10);
         assert_eq!(test_retry_after(None, t0, c), None);
-        assert_eq!(test_retry_after(Some(t0), t0 + Duration::from_secs(3), c), Some(Duration::from_secs(7)));
+        assert_eq!(
+            test_retry_after(Some(t0), t0 + Duration::from_secs(3), c),
+            Some(Duration::from_secs(7))
+        );
         assert_eq!(test_retry_after(Some(t0), t0 + c, c), None);
     }
 }

@@ -9,7 +9,7 @@ use reqwest::{Method, Url};
 use serde_json::json;
 use upsight_model::{Event, Severity};
 
-use super::config::{Target, TargetKind};
+use super::target::{Target, TargetKind};
 
 /// One alert, in the words every provider shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,11 @@ pub struct Notice {
 impl Notice {
     /// The notice for a device event.
     pub fn from_event(event: &Event) -> Self {
-        let title = format!("{}: {}", event.device, event.kind.as_str().replace('_', " "));
+        let title = format!(
+            "{}: {}",
+            event.device,
+            event.kind.as_str().replace('_', " ")
+        );
         let message = match event.detail.as_deref().map(one_line) {
             Some(detail) if !detail.is_empty() => format!("{title} ({detail})"),
             _ => title.clone(),
@@ -180,7 +184,13 @@ fn json_body(headers: &mut HeaderMap, value: &serde_json::Value) -> Vec<u8> {
 fn text(value: &str) -> HeaderValue {
     let clean: String = value
         .chars()
-        .map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' })
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     HeaderValue::from_str(&clean).unwrap_or(HeaderValue::from_static(""))
 }
@@ -286,7 +296,11 @@ mod tests {
 
     #[test]
     fn gotify_sends_json_with_key() {
-        let mut t = target(TargetKind::Gotify, "https://g.example/message", Some("AppTok"));
+        let mut t = target(
+            TargetKind::Gotify,
+            "https://g.example/message",
+            Some("AppTok"),
+        );
         let r = build_request(&t, &Notice::from_event(&event(EventKind::OnBattery, None)));
         assert_eq!(header(&r, "x-gotify-key"), Some("AppTok"));
         assert!(r.headers["x-gotify-key"].is_sensitive());
@@ -303,12 +317,25 @@ mod tests {
     #[test]
     fn slack_and_discord_send_one_line() {
         let notice = Notice::from_event(&event(EventKind::Overload, None));
-        let r = build_request(&target(TargetKind::Slack, "https://hooks.example/s/T/B/X", None), &notice);
+        let r = build_request(
+            &target(TargetKind::Slack, "https://hooks.example/s/T/B/X", None),
+            &notice,
+        );
         assert_eq!(json(&r), json!({"text": "rack: overload"}));
         assert_eq!(header(&r, "content-type"), Some("application/json"));
-        let r = build_request(&target(TargetKind::Discord, "https://d.example/api/webhooks/1/x", None), &notice);
+        let r = build_request(
+            &target(
+                TargetKind::Discord,
+                "https://d.example/api/webhooks/1/x",
+                None,
+            ),
+            &notice,
+        );
         assert_eq!(json(&r), json!({"content": "rack: overload"}));
-        assert!(!format!("{r:?}").contains("webhooks"), "Debug shows no path");
+        assert!(
+            !format!("{r:?}").contains("webhooks"),
+            "Debug shows no path"
+        );
     }
 
     #[test]

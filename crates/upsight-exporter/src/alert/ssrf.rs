@@ -3,13 +3,13 @@
 //! operator allow-listed it. The caller connects only to the addresses checked here (pinned),
 //! so a DNS rebind between the check and the connection cannot reach an internal address.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::url::Host;
+
+pub use super::allowlist::Allowlist;
 
 /// Why an address is not a public unicast address (IANA special-purpose registries,
 /// RFC 6890 and its updates).
@@ -57,7 +57,11 @@ const V4: [(Ipv4Addr, u8, Blocked); 16] = [
     (Ipv4Addr::new(255, 255, 255, 255), 32, Blocked::Broadcast),
     (Ipv4Addr::new(0, 0, 0, 0), 8, Blocked::Unspecified),
     (Ipv4Addr::new(10, 0, 0, 0), 8, Blocked::Private),
-    (Ipv4Addr::new(100, 64, 0, 0), 10, Blocked::SharedAddressSpace),
+    (
+        Ipv4Addr::new(100, 64, 0, 0),
+        10,
+        Blocked::SharedAddressSpace,
+    ),
     (Ipv4Addr::new(127, 0, 0, 0), 8, Blocked::Loopback),
     (Ipv4Addr::new(169, 254, 0, 0), 16, Blocked::LinkLocal),
     (Ipv4Addr::new(172, 16, 0, 0), 12, Blocked::Private),
@@ -78,16 +82,56 @@ const V6: [(Ipv6Addr, u8, Blocked); 13] = [
     (Ipv6Addr::UNSPECIFIED, 128, Blocked::Unspecified),
     (Ipv6Addr::LOCALHOST, 128, Blocked::Loopback),
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96, Blocked::Reserved),
-    (Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, 0, 0), 96, Blocked::Reserved),
-    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48, Blocked::Reserved),
-    (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64, Blocked::Reserved),
-    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 32, Blocked::Reserved),
-    (Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 0), 48, Blocked::Reserved),
-    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32, Blocked::Documentation),
-    (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20, Blocked::Documentation),
-    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7, Blocked::Private),
-    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10, Blocked::LinkLocal),
-    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10, Blocked::Private),
+    (
+        Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, 0, 0),
+        96,
+        Blocked::Reserved,
+    ),
+    (
+        Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0),
+        48,
+        Blocked::Reserved,
+    ),
+    (
+        Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0),
+        64,
+        Blocked::Reserved,
+    ),
+    (
+        Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0),
+        32,
+        Blocked::Reserved,
+    ),
+    (
+        Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 0),
+        48,
+        Blocked::Reserved,
+    ),
+    (
+        Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0),
+        32,
+        Blocked::Documentation,
+    ),
+    (
+        Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0),
+        20,
+        Blocked::Documentation,
+    ),
+    (
+        Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0),
+        7,
+        Blocked::Private,
+    ),
+    (
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0),
+        10,
+        Blocked::LinkLocal,
+    ),
+    (
+        Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0),
+        10,
+        Blocked::Private,
+    ),
 ];
 
 /// Why `ip` is not a public unicast address, or `None` if it is. IPv4 addresses embedded in
@@ -131,88 +175,19 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
 }
 
 /// IPv4-mapped IPv6 addresses become the IPv4 address they are.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(super) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
     }
 }
 
-fn in_net(addr: u128, net: u128, len: u8, width: u8) -> bool {
+pub(super) fn in_net(addr: u128, net: u128, len: u8, width: u8) -> bool {
     let shift = u32::from(width - len.min(width));
     if shift >= u32::from(width) {
         return true;
     }
     (addr >> shift) == (net >> shift)
-}
-
-/// What `allow_private` lets through: networks (CIDR or single addresses) and exact host
-/// names (case-insensitive, trailing dot ignored).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Allowlist {
-    nets: Vec<(IpAddr, u8)>,
-    hosts: BTreeSet<String>,
-}
-
-impl Allowlist {
-    /// Adds one entry: `10.0.0.0/8`, `fd00::/8`, `127.0.0.1`, `::1` or a host name.
-    pub fn add(&mut self, entry: &str) -> Result<(), String> {
-        let entry = entry.trim();
-        if let Some((addr, len)) = entry.split_once('/') {
-            let addr: IpAddr = addr
-                .parse()
-                .map_err(|_| format!("{entry:?} is not a CIDR like 10.0.0.0/8"))?;
-            let max = if addr.is_ipv4() { 32 } else { 128 };
-            let len = len
-                .parse::<u8>()
-                .ok()
-                .filter(|l| *l <= max)
-                .ok_or(format!("{entry:?}: prefix length must be 0-{max}"))?;
-            self.nets.push((canonical(addr), len));
-        } else if let Ok(addr) = entry.parse::<IpAddr>() {
-            let len = if canonical(addr).is_ipv4() { 32 } else { 128 };
-            self.nets.push((canonical(addr), len));
-        } else if is_host_name(entry) {
-            self.hosts.insert(normalize_host(entry));
-        } else {
-            return Err(format!(
-                "{entry:?} is neither an address, a CIDR nor a host name"
-            ));
-        }
-        Ok(())
-    }
-
-    /// True if `host` (as written in the URL) is allow-listed by name.
-    pub fn allows_host(&self, host: &str) -> bool {
-        self.hosts.contains(&normalize_host(host))
-    }
-
-    /// True if `ip` falls in an allow-listed network.
-    pub fn allows_ip(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        self.nets.iter().any(|(net, len)| match (ip, net) {
-            (IpAddr::V4(a), IpAddr::V4(n)) => in_net(
-                u128::from(u32::from(a)),
-                u128::from(u32::from(*n)),
-                *len,
-                32,
-            ),
-            (IpAddr::V6(a), IpAddr::V6(n)) => in_net(u128::from(a), u128::from(*n), *len, 128),
-            _ => false,
-        })
-    }
-}
-
-fn is_host_name(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 253
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-}
-
-fn normalize_host(host: &str) -> String {
-    host.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// Why a URL may not be contacted (or could not be checked).
@@ -225,7 +200,9 @@ pub enum GuardError {
     #[error("the URL has no host")]
     NoHost,
     /// The host is, or resolves to, a non-public address that is not allow-listed.
-    #[error("{host} resolves to {ip}, a {class} address; add it to alerts.allow_private to allow it")]
+    #[error(
+        "{host} resolves to {ip}, a {class} address; add it to alerts.allow_private to allow it"
+    )]
     Blocked {
         /// The URL's host.
         host: String,
@@ -282,11 +259,13 @@ impl Guard {
             return Err(GuardError::NotHttps(url.scheme().to_owned()));
         }
         let port = url.port_or_known_default().unwrap_or(443);
-        let (host, is_name, addrs) = match url.host() {
-            None => return Err(GuardError::NoHost),
-            Some(Host::Ipv4(ip)) => (ip.to_string(), false, vec![SocketAddr::new(ip.into(), port)]),
-            Some(Host::Ipv6(ip)) => (ip.to_string(), false, vec![SocketAddr::new(ip.into(), port)]),
-            Some(Host::Domain(name)) => (name.to_owned(), true, self.resolve(name, port).await?),
+        let written = url.host_str().ok_or(GuardError::NoHost)?;
+        // The URL parser normalizes address literals (even `https://2130706433/`), so a host
+        // that parses as an address is one; IPv6 literals come bracketed.
+        let bare = written.trim_start_matches('[').trim_end_matches(']');
+        let (host, is_name, addrs) = match bare.parse::<IpAddr>() {
+            Ok(ip) => (bare.to_owned(), false, vec![SocketAddr::new(ip, port)]),
+            Err(_) => (bare.to_owned(), true, self.resolve(bare, port).await?),
         };
         self.check_addrs(&host, &addrs)?;
         Ok(Checked {
@@ -409,33 +388,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn allowlist_entries() {
-        let mut allow = Allowlist::default();
-        for entry in ["10.0.0.0/8", "127.0.0.1", "fd00::/8", "NAS.lan.", "::1"] {
-            allow.add(entry).unwrap();
-        }
-        let ip = |t: &str| t.parse::<IpAddr>().unwrap();
-        assert!(allow.allows_ip(ip("10.200.0.1")));
-        assert!(allow.allows_ip(ip("127.0.0.1")));
-        assert!(allow.allows_ip(ip("::ffff:127.0.0.1")));
-        assert!(!allow.allows_ip(ip("127.0.0.2")));
-        assert!(allow.allows_ip(ip("fd00::5")));
-        assert!(!allow.allows_ip(ip("fc00::5")));
-        assert!(allow.allows_ip(ip("::1")));
-        assert!(!allow.allows_ip(ip("192.168.0.1")));
-        assert!(allow.allows_host("nas.LAN"));
-        assert!(allow.allows_host("nas.lan."));
-        assert!(!allow.allows_host("other.lan"));
-        for bad in ["10.0.0.0/33", "fd00::/129", "10.0.0/8", "a b", "", "x/8"] {
-            assert!(allow.add(bad).is_err(), "{bad}");
-        }
-        let mut all = Allowlist::default();
-        all.add("0.0.0.0/0").unwrap();
-        assert!(all.allows_ip(ip("169.254.169.254")));
-        assert!(!all.allows_ip(ip("::1")));
-    }
-
     fn guard(entries: &[&str]) -> Guard {
         let mut allow = Allowlist::default();
         for e in entries {
@@ -454,11 +406,17 @@ mod tests {
         };
         assert!(matches!(
             check("https://169.254.169.254/latest/meta-data").await,
-            Err(GuardError::Blocked { class: Blocked::LinkLocal, .. })
+            Err(GuardError::Blocked {
+                class: Blocked::LinkLocal,
+                ..
+            })
         ));
         assert!(matches!(
             check("https://[::ffff:169.254.169.254]/").await,
-            Err(GuardError::Blocked { class: Blocked::LinkLocal, .. })
+            Err(GuardError::Blocked {
+                class: Blocked::LinkLocal,
+                ..
+            })
         ));
         assert!(matches!(
             check("https://[fe80::1]/").await,
@@ -468,6 +426,22 @@ mod tests {
             check("http://1.1.1.1/").await,
             Err(GuardError::NotHttps("http".into()))
         );
+        for obfuscated in [
+            "https://2130706433/",
+            "https://0x7f.1/",
+            "https://[::ffff:7f00:1]/",
+        ] {
+            assert!(
+                matches!(
+                    check(obfuscated).await,
+                    Err(GuardError::Blocked {
+                        class: Blocked::Loopback,
+                        ..
+                    })
+                ),
+                "{obfuscated}"
+            );
+        }
         let ok = check("https://1.1.1.1:8443/x?token=y").await.unwrap();
         assert_eq!(ok.addrs, ["1.1.1.1:8443".parse().unwrap()]);
         assert!(!ok.is_name);
@@ -495,10 +469,19 @@ mod tests {
         let addrs = |list: &[&str]| -> Vec<SocketAddr> {
             list.iter().map(|a| a.parse().unwrap()).collect()
         };
-        assert!(g.check_addrs("h", &addrs(&["1.1.1.1:443", "10.0.0.1:443"])).is_ok());
+        assert!(
+            g.check_addrs("h", &addrs(&["1.1.1.1:443", "10.0.0.1:443"]))
+                .is_ok()
+        );
         let err = g
             .check_addrs("h", &addrs(&["1.1.1.1:443", "192.168.0.1:443"]))
             .unwrap_err();
-        assert!(matches!(err, GuardError::Blocked { class: Blocked::Private, .. }));
+        assert!(matches!(
+            err,
+            GuardError::Blocked {
+                class: Blocked::Private,
+                ..
+            }
+        ));
     }
 }

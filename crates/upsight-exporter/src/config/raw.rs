@@ -35,6 +35,9 @@ pub struct RawConfig {
     /// `[http]`: dashboard and API access.
     #[serde(default)]
     pub http: RawHttp,
+    /// `[alerts]`: where events are sent.
+    #[serde(default)]
+    pub alerts: Option<crate::alert::RawAlerts>,
 }
 
 /// One `[[nut]]` section as written.
@@ -155,6 +158,10 @@ impl RawConfig {
         let http = self.http.validate(&mut |path, message| {
             err(format!("http.{path}"), message);
         });
+        let alerts = match self.alerts {
+            Some(raw) => raw.validate(&mut err),
+            None => Some(crate::alert::AlertConfig::default()),
+        };
         let mut snmp = Vec::new();
         for (i, raw) in self.snmp.into_iter().enumerate() {
             if let Some(device) = raw.validate(i, self.interval, &mut seen, &mut err) {
@@ -170,6 +177,7 @@ impl RawConfig {
                 state_dir: self.state_dir,
                 price_per_kwh: self.price_per_kwh,
                 http,
+                alerts: alerts.unwrap_or_default(),
             }),
             _ => Err(ConfigErrors(errors)),
         }

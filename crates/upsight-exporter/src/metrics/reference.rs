@@ -94,12 +94,16 @@ pub fn render_reference() -> String {
          | `{POLL_DURATION}` | gauge | ups | {} |\n\
          | `upsight_polls_total` | counter | ups | {} |\n\
          | `upsight_poll_failures_total` | counter | ups, reason | {} |\n\
+         | `upsight_alert_deliveries_total` | counter | target, outcome | {} |\n\
+         | `upsight_alert_failures_total` | counter | target, reason | {} |\n\
          \n`reason` takes exactly these values: {}.\n",
         help::BUILD,
         help::SOURCE_UP,
         help::POLL_DURATION,
         help::POLLS,
         help::POLL_FAILURES,
+        help::ALERT_DELIVERIES,
+        help::ALERT_FAILURES,
         reasons.join(", ")
     );
     render_snmp_profiles(&mut out);
