@@ -529,7 +529,14 @@ async fn the_exporter_alerts_on_battery_and_power_restored_over_https() {
     let task = tokio::spawn(upsight_exporter::run(config, listener, async move {
         cancel.cancelled().await;
     }));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The first poll sets the baseline (no event): flip only once the device is up.
+    for _ in 0..100 {
+        let (_, metrics) = http_get(addr, "GET", "/metrics", "").await;
+        if metrics.contains("ups_up{ups=\"rack\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(sim.set_var("rack", "ups.status", "OB DISCHRG"));
     let on_battery = next(&mut rx).await;
     assert_eq!(
