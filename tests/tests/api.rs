@@ -138,6 +138,35 @@ async fn tokens_roles_and_error_contract() {
     assert_eq!(error_text(&r), "not found");
     assert_security_headers(&r, "404");
 
+    let page = [("Accept", "text/html,application/xhtml+xml")];
+    let r = scrape::request(addr, "GET", "/devices/rack?x=1", &page, Body::Empty)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status, 303,
+        "a browser without a session goes to the login form"
+    );
+    assert_eq!(
+        r.header("location"),
+        Some("/login?next=/devices/rack%3Fx%3D1")
+    );
+    assert_security_headers(&r, "303");
+    let r = scrape::request(addr, "GET", "/api/v1/devices", &page, Body::Empty)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 401, "the API never redirects");
+    let r = scrape::request(
+        addr,
+        "GET",
+        "/login?next=/devices/rack%3Fx%3D1",
+        &page,
+        Body::Empty,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200, "the login form is open");
+    assert!(r.body.contains("<form"), "{}", r.body);
+
     let r = call(addr, "GET", "/no/such/path", None, Body::Empty).await;
     assert_eq!(r.status, 404, "unknown path, no token: flat 404");
     assert_security_headers(&r, "404 anonymous");

@@ -169,6 +169,37 @@ fn is_cross_site_write(req: &Request, presented: Presented<'_>) -> bool {
         && site.is_some_and(|s| s != b"same-origin")
 }
 
+/// A browser asking for a page (not the API): GET or HEAD, accepting HTML.
+fn is_page_request(req: &Request) -> bool {
+    let accepts_html = req
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    matches!(*req.method(), Method::GET | Method::HEAD)
+        && accepts_html
+        && !req.uri().path().starts_with("/api/")
+}
+
+/// 303 to `/login?next=<this path and query>`, percent-encoded.
+fn login_redirect(req: &Request) -> Response {
+    let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let mut next = String::with_capacity(target.len());
+    for b in target.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            next.push(char::from(b));
+        } else {
+            next.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let location = format!("{}?next={next}", crate::hardening::LOGIN_PATH);
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response()
+}
+
 /// The gate middleware: admits the request (inserting its [`Role`]) or answers 401/403.
 pub(crate) async fn require(
     State((auth, gate)): State<(Auth, Gate)>,
@@ -189,6 +220,10 @@ pub(crate) async fn require(
             next.run(req).await
         }
         Verdict::Unauthenticated(reason) => {
+            if matches!(presented, Presented::Nothing) && is_page_request(&req) {
+                // A browser opening a page without a session: to the login form, and back.
+                return login_redirect(&req);
+            }
             record_denial(&auth.counters, &req, 401, reason);
             ApiError::Unauthorized.into_response()
         }
