@@ -39,6 +39,7 @@ pub mod gate;
 pub mod provider;
 pub mod raw;
 pub mod ssrf;
+pub mod switch;
 pub mod target;
 
 pub use client::{FailReason, Failure};
@@ -48,4 +49,5 @@ pub use delivery::{Alerter, TestError, Worker};
 pub use provider::{Notice, Request, build_request};
 pub use raw::RawTarget;
 pub use ssrf::{Allowlist, Blocked, Guard, GuardError, classify};
+pub use switch::AlertSwitch;
 pub use target::{CaBundle, Target, TargetKind};

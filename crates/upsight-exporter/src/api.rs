@@ -44,6 +44,7 @@ pub fn write_router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/poll", post(poll_now))
         .route("/api/v1/alerts/test", post(test_alert))
+        .route("/api/v1/alerts", axum::routing::put(replace_alerts))
         .route("/api/v1/devices", post(add_device))
         .route(
             "/api/v1/devices/{name}",
@@ -391,4 +392,37 @@ async fn test_alert(
         }),
         Err(T::QueueFull) => Err(ApiError::Unavailable("alert queue is full".into())),
     }
+}
+
+/// `PUT /api/v1/alerts` with the `[alerts]` table as JSON (`targets`, `allow_private`,
+/// `test_cooldown`): validated like the file, every target checked by the SSRF guard, then it
+/// replaces the alert configuration (the file's included) and is kept in the state file.
+async fn replace_alerts(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let raw: crate::alert::RawAlerts = parse_body(&body)?;
+    let mut errors = Vec::new();
+    let config = raw
+        .clone()
+        .validate(&mut |path, message| errors.push(format!("{path}: {message}")));
+    let Some(config) = config else {
+        return Err(ApiError::Unprocessable(errors.join("; ").into()));
+    };
+    if let Err(refused) = config.check_targets().await {
+        return Err(ApiError::Unprocessable(
+            refused.to_string().replace('\n', "; ").into(),
+        ));
+    }
+    let switch = state
+        .alert_switch()
+        .ok_or_else(|| ApiError::Unavailable("alerts are not running".into()))?;
+    let names: Vec<String> = config.targets.iter().map(|t| t.name.clone()).collect();
+    state.tracker().set_alerts_override(raw);
+    switch.replace(config);
+    tracing::info!(
+        targets = names.len(),
+        "Alert configuration replaced through the API."
+    );
+    Ok(Json(json!({ "targets": names })))
 }

@@ -18,7 +18,7 @@ use upsight_http::{
 };
 use upsight_model::Snapshot;
 
-use crate::alert::Alerter;
+use crate::alert::{AlertSwitch, Alerter};
 use crate::config::Config;
 use crate::exposition::{CONTENT_TYPE, render_with};
 use crate::poller::SnapshotHub;
@@ -34,7 +34,7 @@ pub struct AppState {
     price_per_kwh: Option<f64>,
     poll_now: Arc<Notify>,
     supervisor: Supervisor,
-    alerter: Option<Alerter>,
+    alerter: Option<AlertSwitch>,
 }
 
 impl AppState {
@@ -58,13 +58,18 @@ impl AppState {
     }
 
     /// Alerts are delivered by `alerter` (its counters are exported, its test is served).
-    pub fn with_alerter(mut self, alerter: Alerter) -> Self {
+    pub fn with_alerter(mut self, alerter: AlertSwitch) -> Self {
         self.alerter = Some(alerter);
         self
     }
 
     /// The alerter, if alerts are wired.
-    pub fn alerter(&self) -> Option<&Alerter> {
+    pub fn alerter(&self) -> Option<Alerter> {
+        self.alerter.as_ref().map(AlertSwitch::current)
+    }
+
+    /// Replaces the alert configuration (`PUT /api/v1/alerts`).
+    pub fn alert_switch(&self) -> Option<&AlertSwitch> {
         self.alerter.as_ref()
     }
 
@@ -159,10 +164,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let snapshot = state.hub.current();
     let counters = Arc::new(state.tracker.counters());
     let mut body = String::with_capacity(64 * 1024);
-    let alerts = state
-        .alerter
-        .as_ref()
-        .map(|a| (a.deliveries(), a.failures()));
+    let alerts = state.alerter().map(|a| (a.deliveries(), a.failures()));
     if render_with(&snapshot, counters, alerts, &mut body).is_err() {
         tracing::error!("Rendering the exposition failed.");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();

@@ -104,9 +104,21 @@ pub async fn run_with_state(
         Arc::clone(&poll_now),
         cancel.clone(),
     );
-    let (alerter, worker) = alert::Alerter::new(config.alerts.clone());
+    let alerts = match tracker.alerts_override() {
+        None => config.alerts.clone(),
+        Some(raw) => {
+            let mut errors = Vec::new();
+            match raw.validate(&mut |path, message| errors.push(format!("{path}: {message}"))) {
+                Some(alerts) => alerts,
+                None => {
+                    tracing::error!(errors = %errors.join("; "), "The alert configuration set through the API no longer validates; using the file's.");
+                    config.alerts.clone()
+                }
+            }
+        }
+    };
+    let alerter = alert::AlertSwitch::start(alerts, cancel.clone());
     tracker.set_alerter(alerter.clone());
-    tasks.spawn(worker.run(cancel.clone()));
     supervisor.start(&mut tasks);
     let mut saver = None;
     if let Some(store) = store {

@@ -50,7 +50,7 @@ struct Inner {
     /// Signalled when the state changed and should be saved.
     dirty: Notify,
     /// Where new events are sent, once set.
-    alerter: std::sync::OnceLock<crate::alert::Alerter>,
+    alerter: std::sync::OnceLock<crate::alert::AlertSwitch>,
     max_gap: Duration,
 }
 
@@ -78,7 +78,7 @@ impl Tracker {
     }
 
     /// Sends every new event to `alerter` from now on (set once; later calls are ignored).
-    pub fn set_alerter(&self, alerter: crate::alert::Alerter) {
+    pub fn set_alerter(&self, alerter: crate::alert::AlertSwitch) {
         let _ = self.inner.alerter.set(alerter);
     }
 
@@ -112,8 +112,11 @@ impl Tracker {
         if changed {
             self.inner.dirty.notify_one();
         }
-        if let Some(alerter) = self.inner.alerter.get() {
+        if let Some(switch) = self.inner.alerter.get()
+            && !new_events.is_empty()
+        {
             // Outside the state lock: notify only queues (never blocks, never fails).
+            let alerter = switch.current();
             for event in &new_events {
                 alerter.notify(event);
             }
@@ -204,6 +207,17 @@ impl Tracker {
             self.inner.dirty.notify_one();
         }
         existed
+    }
+
+    /// The alert configuration set through the API, if any (it replaces the file's).
+    pub fn alerts_override(&self) -> Option<crate::alert::RawAlerts> {
+        self.lock().alerts.clone()
+    }
+
+    /// Saves an alert configuration set through the API.
+    pub fn set_alerts_override(&self, alerts: crate::alert::RawAlerts) {
+        self.lock().alerts = Some(alerts);
+        self.inner.dirty.notify_one();
     }
 
     /// A copy of the whole state, for saving.

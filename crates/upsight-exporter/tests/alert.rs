@@ -471,6 +471,17 @@ async fn http_get(
     path: &str,
     token: &str,
 ) -> (u16, String) {
+    http_send(addr, method, path, token, "").await
+}
+
+/// Like [`http_get`], with a JSON body.
+async fn http_send(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, String) {
     use tokio::io::AsyncReadExt;
     #[allow(clippy::disallowed_methods)] // loopback, inside a timeout
     let connect = tokio::net::TcpStream::connect(addr);
@@ -479,7 +490,8 @@ async fn http_get(
         .unwrap()
         .unwrap();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();

@@ -13,7 +13,7 @@ use super::target::Target;
 use crate::config::{ConfigError, ConfigErrors};
 
 /// `[alerts]` as written (`deny_unknown_fields`: a typo is an error).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAlerts {
     /// `[[alerts.targets]]` entries.

@@ -17,7 +17,7 @@ pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(300);
 const MAX_COOLDOWN: Duration = Duration::from_secs(86_400);
 
 /// One `[[alerts.targets]]` entry as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
     /// Unique name: the `target` label and the admin API's key.
@@ -27,8 +27,8 @@ pub struct RawTarget {
     /// `https://` URL (ntfy: the topic URL; gotify: the server's base URL).
     pub url: String,
     /// Bearer token (webhook, ntfy) or application token (gotify); prefer `token_file`.
-    #[serde(default, deserialize_with = "secret")]
-    pub token: Option<Secret>,
+    #[serde(default)]
+    pub token: Option<crate::config::RawSecret>,
     /// File holding the token.
     pub token_file: Option<PathBuf>,
     /// `info`, `warning` (default) or `critical`.
@@ -46,10 +46,6 @@ pub struct RawTarget {
     pub tags: Option<Vec<String>>,
     /// PEM bundle of the CAs to trust instead of the system store (a private CA).
     pub ca_file: Option<PathBuf>,
-}
-
-fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.map(Secret::new))
 }
 
 /// Collects one target's errors under `alerts.targets[i]`.
@@ -95,7 +91,12 @@ impl RawTarget {
         let url = parse_url(&self.url, kind)
             .map_err(|m| c.fail("url", m))
             .ok();
-        let token = pick_token(self.token, self.token_file.as_deref(), kind, &mut c);
+        let token = pick_token(
+            self.token.map(|t| Secret::new(t.0)),
+            self.token_file.as_deref(),
+            kind,
+            &mut c,
+        );
         let (min_severity, events) =
             pick_events(self.min_severity.as_deref(), self.events.as_deref(), &mut c);
         let cooldown = self.cooldown.unwrap_or(DEFAULT_COOLDOWN);

@@ -81,7 +81,10 @@ pub fn build() -> Value {
             "/api/v1/energy": { "get": op("Energy per device with daily totals and cost", "energy", &object(), &json!([])) },
             "/api/v1/diagnostics": { "get": op("Latest poll outcome per device and source", "diagnostics", &object(), &json!([])) },
             "/api/v1/config": { "get": op("Effective configuration, secrets masked", "config", &object(), &json!([])) },
-            "/api/v1/alerts": { "get": op("Alert targets (URL path, query and token withheld) and delivery counters", "alerts", &object(), &json!([])) },
+            "/api/v1/alerts": {
+                "get": op("Alert targets (URL path, query and token withheld) and delivery counters", "alerts", &object(), &json!([])),
+                "put": write_op("Replace the alert configuration (admin): the [alerts] table as JSON; validated and SSRF-checked; kept in the state file; tokens write-only", "200", &json!([]))
+            },
             "/api/v1/alerts/test": { "post": {
                 "summary": "Send a test notice, to one target ({\"target\": name}) or all (admin); 429 within the test cooldown", "tags": ["alerts"],
                 "responses": { "202": { "description": "Sending" }, "404": { "$ref": "#/components/responses/Error" }, "409": { "$ref": "#/components/responses/Error" }, "429": { "$ref": "#/components/responses/Error" }, "503": { "$ref": "#/components/responses/Error" } }

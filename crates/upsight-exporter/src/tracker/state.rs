@@ -26,6 +26,9 @@ pub struct ExporterState {
     /// Devices added through the API, by name (their secrets included: the file is 0600).
     #[serde(default)]
     pub runtime: BTreeMap<String, RuntimeDevice>,
+    /// The alert configuration set through the API; replaces the file's `[alerts]`.
+    #[serde(default)]
+    pub alerts: Option<crate::alert::RawAlerts>,
 }
 
 impl upsight_store::Schema for ExporterState {
