@@ -131,6 +131,7 @@ pub fn router(
     let mut http = HttpConfig::new(credentials, Exposure::of(listen));
     http.trusted_proxies = TrustedProxies::new(settings.trusted_proxies.clone());
     http.rate_limit = settings.rate_limit;
+    http.sessions.is_cookie_secure = settings.is_cookie_secure;
     if let Ok(cors) = CorsPolicy::try_new(&settings.allowed_origins) {
         http.cors = cors;
     }

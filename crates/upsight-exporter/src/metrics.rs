@@ -74,7 +74,8 @@ pub mod help {
     /// `ups_energy_joules_total`.
     pub const ENERGY: &str = "Energy through the UPS output, integrated from real power (trapezoid; gaps over five poll intervals are not integrated)";
     /// `upsight_alert_deliveries_total`.
-    pub const ALERT_DELIVERIES: &str = "Alerts per target by outcome: sent, failed, dropped (queue full), suppressed (cooldown or filter)";
+    pub const ALERT_DELIVERIES: &str =
+        "Alerts per target by outcome: sent, failed, dropped (queue full), suppressed (cooldown)";
     /// `upsight_alert_failures_total`.
     pub const ALERT_FAILURES: &str = "Failed alert deliveries per target by reason (refused_address, dns, connect, timeout, http_status, tls)";
     /// `upsight_build_info`.

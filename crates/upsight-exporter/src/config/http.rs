@@ -34,6 +34,10 @@ pub struct RawHttp {
     pub rate_limit_per_minute: Option<u32>,
     /// Requests a client may make in a burst above the rate.
     pub rate_limit_burst: Option<u32>,
+    /// Mark session cookies `Secure` (set when browsers reach the exporter through HTTPS,
+    /// e.g. a TLS reverse proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 /// Default requests a minute per client: a dashboard refreshing every few seconds and several
@@ -57,6 +61,8 @@ pub struct HttpSettings {
     pub allowed_origins: Vec<String>,
     /// Per-client rate limit.
     pub rate_limit: RateLimitConfig,
+    /// Session cookies carry `Secure`.
+    pub is_cookie_secure: bool,
 }
 
 impl RawHttp {
@@ -148,6 +154,7 @@ impl RawHttp {
             trusted_proxies,
             allowed_origins: self.allowed_origins,
             rate_limit,
+            is_cookie_secure: self.secure_cookies,
         }
     }
 }

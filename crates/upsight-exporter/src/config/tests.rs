@@ -448,3 +448,11 @@ fn http_tokens_from_file_env_and_checks() {
         "{err}"
     );
 }
+
+#[test]
+fn secure_cookies_default_off() {
+    let cfg = parse("[[nut]]\naddress = \"h\"\n").unwrap();
+    assert!(!cfg.http.is_cookie_secure);
+    let cfg = parse("[http]\nsecure_cookies = true\n[[nut]]\naddress = \"h\"\n").unwrap();
+    assert!(cfg.http.is_cookie_secure);
+}
