@@ -53,6 +53,16 @@ pub fn write_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The `device` query parameter, if given: a valid name or a 400 naming it.
+fn device_param(device: Option<&str>) -> Result<Option<UpsName>, ApiError> {
+    device
+        .map(|d| {
+            d.parse::<UpsName>()
+                .map_err(|e| ApiError::BadRequest(format!("device: {e}").into()))
+        })
+        .transpose()
+}
+
 fn parse_name(name: &str) -> Result<UpsName, ApiError> {
     name.parse::<UpsName>().map_err(|_| ApiError::NotFound)
 }
@@ -110,14 +120,7 @@ async fn events(
     query: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text().into()))?;
-    let device = q
-        .device
-        .as_deref()
-        .map(|d| {
-            d.parse::<UpsName>()
-                .map_err(|e| ApiError::BadRequest(format!("device: {e}").into()))
-        })
-        .transpose()?;
+    let device = device_param(q.device.as_deref())?;
     let kind = q
         .kind
         .as_deref()
@@ -168,14 +171,7 @@ async fn outages(
     query: Result<Query<DeviceQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text().into()))?;
-    let device = q
-        .device
-        .as_deref()
-        .map(|d| {
-            d.parse::<UpsName>()
-                .map_err(|e| ApiError::BadRequest(format!("device: {e}").into()))
-        })
-        .transpose()?;
+    let device = device_param(q.device.as_deref())?;
     let list: Vec<OutageDto> = state
         .tracker()
         .outages(device.as_ref())

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use upsight_model::UpsName;
 
+pub(crate) use raw::read_secret;
 pub use raw::{RawConfig, RawNutServer};
 pub use runtime::{RuntimeDevice, RuntimeSource};
 pub use secret::{RawSecret, Secret};

@@ -153,7 +153,9 @@ fn pick_token(
             None
         }
         (Some(t), None) => Some(t),
-        (None, Some(path)) => read_token(path).map_err(|m| c.fail("token_file", m)).ok(),
+        (None, Some(path)) => crate::config::read_secret(path)
+            .map_err(|m| c.fail("token_file", m))
+            .ok(),
         (None, None) => None,
     };
     if token
@@ -305,16 +307,6 @@ fn parse_url(text: &str, kind: Option<TargetKind>) -> Result<Url, String> {
         segments.pop_if_empty().push("message");
     }
     Ok(url)
-}
-
-fn read_token(path: &Path) -> Result<Secret, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let value = text.trim_end_matches(['\n', '\r']);
-    if value.is_empty() {
-        return Err(format!("{} is empty", path.display()));
-    }
-    Ok(Secret::new(value.to_owned()))
 }
 
 fn read_ca(path: &Path) -> Result<CaBundle, String> {

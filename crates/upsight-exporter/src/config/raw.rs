@@ -351,7 +351,8 @@ pub(super) fn parse_host_port(text: &str, default_port: u16) -> Result<(String, 
     })
 }
 
-pub(super) fn read_secret(path: &std::path::Path) -> Result<Secret, String> {
+/// Reads a secret file: trailing line breaks stripped, an empty file refused.
+pub(crate) fn read_secret(path: &std::path::Path) -> Result<Secret, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let value = text.trim_end_matches(['\n', '\r']);
