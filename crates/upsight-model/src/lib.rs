@@ -6,6 +6,7 @@
 
 mod energy;
 mod event;
+mod heartbeat;
 mod name;
 mod outage;
 mod reading;
@@ -16,6 +17,10 @@ pub use energy::{Day, DayError, EnergyConfig, EnergyMeter, JOULES_PER_KWH, cost}
 pub use event::{
     DetectorConfig, Event, EventDetector, EventKind, History, Observation, Severity,
     UnknownEventKind,
+};
+pub use heartbeat::{
+    ContractError, ContractVersion, DeviceSummaryV1, Excerpt, Field, GroupName, HeartbeatV1,
+    MemberId, RegisterRequestV1, RegisterResponseV1, Version,
 };
 pub use name::{NameError, UpsName};
 pub use outage::{Outage, OutageTracker};
