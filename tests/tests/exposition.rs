@@ -133,6 +133,9 @@ async fn no_identity_marker_appears_in_any_unauthenticated_response_or_info_log(
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests in this binary may have cached "no interest" for these call sites before
+    // this subscriber existed (tracing caches interest per call site): recompute it.
+    tracing::callsite::rebuild_interest_cache();
     let sim = simulator().await;
     let (exporter, metrics, agent) = exporter_on(&sim).await;
     // An outage on the marked device, so events are logged at INFO too.

@@ -476,6 +476,9 @@ async fn broken_devices_fail_alone_with_a_reason_and_no_credential_is_logged() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests in this binary may have cached "no interest" for these call sites before
+    // this subscriber existed (tracing caches interest per call site): recompute it.
+    tracing::callsite::rebuild_interest_cache();
     // An agent that never answers: a bound UDP socket nobody reads.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let silent_addr = silent.local_addr().expect("addr").to_string();

@@ -125,6 +125,9 @@ async fn failures_log_client_ip_and_path_but_never_the_token() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests in this binary may have cached "no interest" for these call sites before
+    // this subscriber existed (tracing caches interest per call site): recompute it.
+    tracing::callsite::rebuild_interest_cache();
 
     let app = app(config());
     send(&app, bearer("GET", "/api/v1/devices", WRONG)).await;
