@@ -1,6 +1,11 @@
-//! `RegistryConfig`: the registry's timing, capacity and threshold settings.
+//! Configuration: [`FleetConfig`] (the plane's file and environment) and `RegistryConfig`
+//! (the registry's timing, capacity and threshold settings).
+
+mod file;
 
 use std::time::Duration;
+
+pub use file::{ConfigErrors, DEFAULT_LISTEN, FleetConfig};
 
 use upsight_model::RegisterResponseV1;
 

@@ -47,6 +47,12 @@ pub(crate) enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Run the fleet control plane (registration, heartbeats, read API).
+    Fleet {
+        /// Configuration file (TOML).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Validate a configuration file and print every error with its path.
     CheckConfig {
         /// Configuration file (TOML).

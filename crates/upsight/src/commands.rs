@@ -13,6 +13,7 @@ use crate::cli::{Command, EX_CANTCREAT, EX_OK, EX_SOFTWARE, EX_TEMPFAIL, EX_USAG
 pub(crate) async fn dispatch(command: Command) -> u8 {
     let result = match command {
         Command::Exporter { config } => exporter(&config).await,
+        Command::Fleet { config } => fleet(&config).await,
         Command::CheckConfig { file } => Ok(check_config(&file)),
         Command::Sim { listen, files } => sim(&listen.to_string(), &files).await,
         Command::Demo => demo().await,
@@ -69,6 +70,41 @@ async fn exporter(path: &Path) -> Result<u8, Failure> {
     upsight_exporter::run_with_state(config, state, listener, shutdown_signal())
         .await
         .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
+    Ok(EX_OK)
+}
+
+async fn fleet(path: &Path) -> Result<u8, Failure> {
+    let config = upsight_fleet::FleetConfig::load(path, &env_lookup).map_err(|errors| {
+        (
+            EX_USAGE,
+            anyhow::anyhow!("invalid configuration {}:\n{errors}", path.display()),
+        )
+    })?;
+    if let Some(refusal) = config.bind_refusal() {
+        if !config.is_insecure {
+            return Err((EX_USAGE, anyhow::anyhow!("{refusal}")));
+        }
+        tracing::warn!(
+            listen = %config.listen,
+            "UPSIGHT_FLEET_INSECURE=1: serving on a non-loopback address without both tokens; \
+             anyone who can reach it can register members or read the fleet. Testing only."
+        );
+    }
+    let state = upsight_fleet::open_state(&config).map_err(|e| {
+        let code = u8::try_from(e.exit_code()).unwrap_or(EX_CANTCREAT);
+        (code, anyhow::Error::new(e))
+    })?;
+    if config.state_dir.is_none() {
+        tracing::info!("No state_dir: members are kept in memory only.");
+    }
+    let listener = bind(&config.listen.to_string()).await?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| (EX_SOFTWARE, anyhow::Error::new(e)))?;
+    tracing::info!(listen = %local, "Fleet plane started.");
+    upsight_fleet::run(config, state, listener, shutdown_signal())
+        .await
+        .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("fleet plane failed: {e}")))?;
     Ok(EX_OK)
 }
 
