@@ -6,9 +6,6 @@ use upsight_store::{Store, StoreError};
 
 use crate::support::{Exporter, names};
 
-const CHILD_DIR_VAR: &str = "UPSIGHT_STORE_TEST_LOCK_DIR";
-const CHILD_LOCKED: &str = "child-saw-locked";
-
 #[test]
 fn second_open_in_the_same_process_is_locked() {
     let dir = tempfile::tempdir().unwrap();
@@ -70,36 +67,32 @@ fn stores_with_different_names_are_independent() {
 }
 
 #[test]
-fn another_process_is_locked() {
+fn another_process_holding_the_lock_is_respected() {
+    // util-linux `flock` takes the same flock(2) lock std's `File::try_lock` uses: a lock held
+    // by another process must stop `open`, and `open` must wait for nothing.
     let dir = tempfile::tempdir().unwrap();
-    let (_store, _) = Store::<Exporter>::open(dir.path(), "state").unwrap();
-
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "lock::child_opens_locked_store",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(CHILD_DIR_VAR, dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "child failed: {stdout}");
-    assert!(
-        stdout.contains(CHILD_LOCKED),
-        "child did not see the lock: {stdout}"
-    );
-}
-
-/// Run by `another_process_is_locked` in a child process; does nothing when run directly.
-#[test]
-#[ignore = "helper run in a child process by another_process_is_locked"]
-fn child_opens_locked_store() {
-    let Some(dir) = std::env::var_os(CHILD_DIR_VAR) else {
-        return;
-    };
-    let err = Store::<Exporter>::open(dir.as_ref(), "state").unwrap_err();
+    let lock = dir.path().join("state.lock");
+    std::fs::File::create(&lock).unwrap();
+    // `-o`: flock itself holds the lock (not the command it runs), so killing it releases it.
+    let mut holder = Command::new("flock")
+        .args(["-n", "-o"])
+        .arg(&lock)
+        .args(["-c", "echo held; exec sleep 20"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("flock (util-linux) runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "held", "the other process holds the lock");
+    let err = Store::<Exporter>::open(dir.path(), "state").unwrap_err();
     assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
-    println!("{CHILD_LOCKED}");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let _ = Command::new("pkill").args(["-f", "exec sleep 30"]).status();
+    // Released with the other process: open succeeds now.
+    let (_store, _) = Store::<Exporter>::open(dir.path(), "state").unwrap();
 }
