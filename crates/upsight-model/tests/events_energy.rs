@@ -161,26 +161,6 @@ fn feed(detector: &mut EventDetector, i: usize, obs: &Obs) -> Vec<Event> {
     }
 }
 
-/// Raise/clear pairs that must alternate.
-const PAIRS: [(EventKind, EventKind); 13] = [
-    (EventKind::OnBattery, EventKind::OnLine),
-    (EventKind::LowBattery, EventKind::BatteryOk),
-    (EventKind::ReplaceBattery, EventKind::ReplaceBatteryCleared),
-    (EventKind::Overload, EventKind::OverloadCleared),
-    (EventKind::Bypass, EventKind::BypassCleared),
-    (EventKind::Trim, EventKind::TrimCleared),
-    (EventKind::Boost, EventKind::BoostCleared),
-    (EventKind::ForcedShutdown, EventKind::ForcedShutdownCleared),
-    (EventKind::Calibration, EventKind::CalibrationCleared),
-    (EventKind::Off, EventKind::OffCleared),
-    (
-        EventKind::CommunicationLost,
-        EventKind::CommunicationRestored,
-    ),
-    (EventKind::Stale, EventKind::Fresh),
-    (EventKind::AlarmRaised, EventKind::AlarmCleared),
-];
-
 proptest! {
     #[test]
     fn detector_restart_anywhere_emits_the_same_events(
@@ -206,7 +186,7 @@ proptest! {
         for (i, event) in events_one.iter().enumerate() {
             prop_assert_eq!(event.seq, i as u64 + 1);
         }
-        for (raise, clear) in PAIRS {
+        for (raise, clear) in EventKind::PAIRS {
             let mut last = None;
             for kind in events_one.iter().map(|e| e.kind).filter(|k| *k == raise || *k == clear) {
                 prop_assert_ne!(last, Some(kind), "{} twice in a row", kind);

@@ -8,31 +8,6 @@ use upsight_model::{Event, EventKind, UpsName};
 
 use super::target::Target;
 
-/// Raise kind → the kind that clears it.
-const CLEARS: [(EventKind, EventKind); 13] = [
-    (EventKind::OnBattery, EventKind::OnLine),
-    (EventKind::LowBattery, EventKind::BatteryOk),
-    (EventKind::ReplaceBattery, EventKind::ReplaceBatteryCleared),
-    (EventKind::Overload, EventKind::OverloadCleared),
-    (EventKind::Bypass, EventKind::BypassCleared),
-    (EventKind::Trim, EventKind::TrimCleared),
-    (EventKind::Boost, EventKind::BoostCleared),
-    (EventKind::ForcedShutdown, EventKind::ForcedShutdownCleared),
-    (EventKind::Calibration, EventKind::CalibrationCleared),
-    (EventKind::Off, EventKind::OffCleared),
-    (
-        EventKind::CommunicationLost,
-        EventKind::CommunicationRestored,
-    ),
-    (EventKind::Stale, EventKind::Fresh),
-    (EventKind::AlarmRaised, EventKind::AlarmCleared),
-];
-
-/// The condition `kind` clears, if it is a clearing kind.
-pub fn cleared_by(kind: EventKind) -> Option<EventKind> {
-    CLEARS.iter().find(|(_, c)| *c == kind).map(|(r, _)| *r)
-}
-
 /// What to do with one event for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -60,7 +35,9 @@ impl Gate {
     /// with their own cooldown.
     pub fn decide(&self, target: &Target, event: &Event, now: Instant) -> Decision {
         let is_recovery = target.has_recovery
-            && cleared_by(event.kind)
+            && event
+                .kind
+                .clears()
                 .is_some_and(|raised| self.open.contains(&(event.device.clone(), raised)));
         if !is_recovery && !target.events.contains(&event.kind) {
             return Decision::Skip;
@@ -77,7 +54,7 @@ impl Gate {
     pub fn commit(&mut self, event: &Event, now: Instant) {
         self.last_sent
             .insert((event.device.clone(), event.kind), now);
-        match cleared_by(event.kind) {
+        match event.kind.clears() {
             Some(raised) => {
                 self.open.remove(&(event.device.clone(), raised));
             }
@@ -152,11 +129,11 @@ mod tests {
 
     #[test]
     fn every_clearing_kind_is_paired_once() {
-        let clears: BTreeSet<_> = CLEARS.iter().map(|(_, c)| *c).collect();
-        let raises: BTreeSet<_> = CLEARS.iter().map(|(r, _)| *r).collect();
+        let clears: BTreeSet<_> = EventKind::PAIRS.iter().map(|(_, c)| *c).collect();
+        let raises: BTreeSet<_> = EventKind::PAIRS.iter().map(|(r, _)| *r).collect();
         assert_eq!(clears.len() + raises.len(), EventKind::ALL.len());
-        assert_eq!(cleared_by(EventKind::OnLine), Some(EventKind::OnBattery));
-        assert_eq!(cleared_by(EventKind::OnBattery), None);
+        assert_eq!(EventKind::OnLine.clears(), Some(EventKind::OnBattery));
+        assert_eq!(EventKind::OnBattery.clears(), None);
     }
 
     #[test]

@@ -101,6 +101,31 @@ impl EventKind {
         Self::AlarmCleared,
     ];
 
+    /// Every condition kind with the kind that clears it (`on_battery` → `on_line`, ...).
+    pub const PAIRS: [(EventKind, EventKind); 13] = [
+        (Self::OnBattery, Self::OnLine),
+        (Self::LowBattery, Self::BatteryOk),
+        (Self::ReplaceBattery, Self::ReplaceBatteryCleared),
+        (Self::Overload, Self::OverloadCleared),
+        (Self::Bypass, Self::BypassCleared),
+        (Self::Trim, Self::TrimCleared),
+        (Self::Boost, Self::BoostCleared),
+        (Self::ForcedShutdown, Self::ForcedShutdownCleared),
+        (Self::Calibration, Self::CalibrationCleared),
+        (Self::Off, Self::OffCleared),
+        (Self::CommunicationLost, Self::CommunicationRestored),
+        (Self::Stale, Self::Fresh),
+        (Self::AlarmRaised, Self::AlarmCleared),
+    ];
+
+    /// The condition this kind clears, if it is a clearing kind.
+    pub fn clears(self) -> Option<EventKind> {
+        Self::PAIRS
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(r, _)| *r)
+    }
+
     /// Stable snake_case name: the `event` label and the JSON value.
     pub fn as_str(self) -> &'static str {
         match self {
