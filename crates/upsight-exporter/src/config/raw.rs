@@ -277,12 +277,8 @@ impl RawNutServer {
             );
         }
         let poll_timeout = self.poll_timeout.unwrap_or(interval.mul_f64(0.8));
-        if poll_timeout > interval || poll_timeout.is_zero() {
-            let shown = humantime::format_duration(poll_timeout);
-            fail(
-                at("poll_timeout"),
-                format!("{shown} must be above 0 and at most the interval"),
-            );
+        if let Err(m) = check_within(poll_timeout, interval, "the interval") {
+            fail(at("poll_timeout"), m);
         }
         let io_default = DEFAULT_IO_TIMEOUT.min(poll_timeout);
         let connect_timeout = self.connect_timeout.unwrap_or(io_default);
@@ -291,12 +287,8 @@ impl RawNutServer {
             ("connect_timeout", connect_timeout),
             ("read_timeout", read_timeout),
         ] {
-            if value > poll_timeout || value.is_zero() {
-                let shown = humantime::format_duration(value);
-                fail(
-                    at(key),
-                    format!("{shown} must be above 0 and at most poll_timeout"),
-                );
+            if let Err(m) = check_within(value, poll_timeout, "poll_timeout") {
+                fail(at(key), m);
             }
         }
         (!failed).then_some(NutServer {
@@ -349,6 +341,15 @@ pub(super) fn parse_host_port(text: &str, default_port: u16) -> Result<(String, 
             Ok((h, p))
         }
     })
+}
+
+/// A timeout must be above 0 and at most `limit` (named `what` in the message).
+pub(super) fn check_within(value: Duration, limit: Duration, what: &str) -> Result<(), String> {
+    if value.is_zero() || value > limit {
+        let shown = humantime::format_duration(value);
+        return Err(format!("{shown} must be above 0 and at most {what}"));
+    }
+    Ok(())
 }
 
 /// Reads a secret file: trailing line breaks stripped, an empty file refused.

@@ -10,7 +10,7 @@ use super::Secret;
 pub use usm::{AuthProtocol, PrivProtocol, Usm};
 
 mod usm;
-use super::raw::{parse_host_port, read_secret};
+use super::raw::{check_within, parse_host_port, read_secret};
 use super::secret::RawSecret;
 
 /// Default SNMP agent port.
@@ -253,20 +253,12 @@ impl RawSnmpDevice {
             },
         };
         let poll_timeout = self.poll_timeout.unwrap_or(interval.mul_f64(0.8));
-        if poll_timeout > interval || poll_timeout.is_zero() {
-            let shown = humantime::format_duration(poll_timeout);
-            fail(
-                at("poll_timeout"),
-                format!("{shown} must be above 0 and at most the interval"),
-            );
+        if let Err(m) = check_within(poll_timeout, interval, "the interval") {
+            fail(at("poll_timeout"), m);
         }
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT.min(poll_timeout));
-        if timeout > poll_timeout || timeout.is_zero() {
-            let shown = humantime::format_duration(timeout);
-            fail(
-                at("timeout"),
-                format!("{shown} must be above 0 and at most poll_timeout"),
-            );
+        if let Err(m) = check_within(timeout, poll_timeout, "poll_timeout") {
+            fail(at("timeout"), m);
         }
         let retries = self.retries.unwrap_or(DEFAULT_RETRIES);
         if retries > 10 {
