@@ -7,9 +7,12 @@
 //! documents are `upsight_model`'s `RegisterRequestV1`, `RegisterResponseV1` and `HeartbeatV1`.
 #![warn(missing_docs)]
 
+mod api;
 pub mod config;
 mod error;
+mod ingest;
 mod lease;
+mod plane;
 mod registry;
 mod server;
 mod state;
@@ -21,4 +24,6 @@ pub use lease::{LeaseKey, RandomError};
 pub use registry::{HeartbeatOutcome, Registration, Registry};
 pub use server::{FLUSH_WINDOW, LoadedState, RunError, STATE_NAME, open_state, run};
 pub use state::{FleetState, SetupError};
-pub use view::{FleetView, GroupView, MemberHealth, MemberView, Target, Totals};
+pub use view::{
+    FleetView, GroupDetail, GroupView, MemberHealth, MemberRow, MemberView, Target, Totals,
+};

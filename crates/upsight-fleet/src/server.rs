@@ -1,5 +1,5 @@
-//! The plane's HTTP server: ingest (`/api/v1/register`, `/api/v1/heartbeat`), the read API
-//! (`/api/v1/fleet`, `/api/v1/targets`), `/healthz`, `/readyz`, and the coalesced state saver.
+//! The plane's HTTP server: the router (ingest routes from `ingest`, read routes from `api`,
+//! `/healthz`), the startup that loads the state, and the coalesced state saver.
 //!
 //! # Access
 //!
@@ -12,28 +12,21 @@
 //! 401 on ingest routes (unless one secret is configured as both, e.g. the shared token).
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::Router;
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use upsight_http::{ApiError, ClientIp, Credentials, Exposure, Hardening, HttpConfig, TokenSet};
-use upsight_model::{HeartbeatV1, RegisterRequestV1};
+use upsight_http::{Credentials, Exposure, Hardening, HttpConfig};
 use upsight_store::{Store, StoreError};
 
-use crate::{
-    FleetConfig, FleetState, HeartbeatError, LeaseKey, RegisterError, Registry, SetupError,
-};
+use crate::plane::Plane;
+use crate::{FleetConfig, FleetState, SetupError, api, ingest};
 
 /// At most one state save per window, off the request path.
 pub const FLUSH_WINDOW: Duration = Duration::from_secs(1);
@@ -83,40 +76,6 @@ pub fn open_state(config: &FleetConfig) -> Result<LoadedState, StoreError> {
             store: None,
             state: FleetState::default(),
         }),
-    }
-}
-
-/// Shared by every handler.
-#[derive(Debug)]
-struct Plane {
-    registry: Mutex<Registry>,
-    key: LeaseKey,
-    ingest: Option<TokenSet>,
-    changed: Notify,
-    is_ready: AtomicBool,
-}
-
-impl Plane {
-    fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn snapshot(&self) -> FleetState {
-        FleetState::of(&self.registry(), &self.key)
-    }
-
-    /// 401 unless the request carries an ingest token (open when none is configured).
-    fn check_ingest(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let Some(tokens) = &self.ingest else {
-            return Ok(());
-        };
-        let presented = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
-        match presented {
-            Some(token) if tokens.matches(token) => Ok(()),
-            _ => Err(ApiError::Unauthorized),
-        }
     }
 }
 
@@ -213,132 +172,18 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
     };
     let open = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/api/v1/register", post(register))
-        .route("/api/v1/heartbeat", post(heartbeat))
+        .route("/readyz", get(api::readyz))
+        .route("/api/v1/register", post(ingest::register))
+        .route("/api/v1/heartbeat", post(ingest::heartbeat))
         .with_state(Arc::clone(&plane));
     let read = Router::new()
-        .route("/api/v1/fleet", get(fleet))
-        .route("/api/v1/targets", get(targets))
+        .route("/api/v1/fleet", get(api::fleet))
+        .route("/api/v1/groups/{group}", get(api::group))
+        .route("/api/v1/members/{group}/{identity}", get(api::member))
+        .route("/api/v1/targets", get(api::targets))
         .with_state(plane);
     Hardening::new(HttpConfig::new(credentials, exposure))
         .open(open)
         .viewer(read)
         .build()
-}
-
-async fn readyz(State(plane): State<Arc<Plane>>) -> Response {
-    if plane.is_ready.load(Ordering::Acquire) {
-        "ready".into_response()
-    } else {
-        ApiError::Unavailable("state not loaded".into()).into_response()
-    }
-}
-
-fn peer_of(client: Option<Extension<ClientIp>>) -> Result<IpAddr, ApiError> {
-    client
-        .map(|Extension(ClientIp(ip))| ip)
-        .ok_or_else(|| ApiError::Internal("no client address".into()))
-}
-
-async fn register(
-    State(plane): State<Arc<Plane>>,
-    client: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    plane.check_ingest(&headers)?;
-    let peer = peer_of(client)?;
-    let request: RegisterRequestV1 = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid registration: {e}").into()))?;
-    request
-        .validate()
-        .map_err(|e| ApiError::BadRequest(format!("invalid registration: {e}").into()))?;
-    let result = plane
-        .registry()
-        .register(&request, peer, SystemTime::now(), &plane.key);
-    let registration = result.map_err(|e| {
-        if matches!(
-            e,
-            RegisterError::LeaseMismatch {
-                is_conflict: true,
-                ..
-            }
-        ) {
-            tracing::warn!(group = %request.group, identity = %request.identity, %peer,
-                "Identity conflict: a registration for a live member from another address.");
-        }
-        match e.http_status() {
-            409 => ApiError::Conflict(e.to_string().into()),
-            403 => ApiError::Forbidden(e.to_string().into()),
-            _ => ApiError::Internal(e.to_string()),
-        }
-    })?;
-    if registration.is_conflict {
-        tracing::warn!(group = %request.group, identity = %request.identity, %peer,
-            "Identity conflict: one identity registering from two addresses.");
-    }
-    if registration.is_new {
-        tracing::info!(group = %request.group, identity = %request.identity,
-            member_number = registration.response.member_number, "New member registered.");
-    }
-    plane.changed.notify_one();
-    Ok(Json(registration.response).into_response())
-}
-
-async fn heartbeat(
-    State(plane): State<Arc<Plane>>,
-    client: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<StatusCode, ApiError> {
-    plane.check_ingest(&headers)?;
-    let peer = peer_of(client)?;
-    let hb: HeartbeatV1 = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid heartbeat: {e}").into()))?;
-    hb.validate()
-        .map_err(|e| ApiError::BadRequest(format!("invalid heartbeat: {e}").into()))?;
-    let result = plane
-        .registry()
-        .heartbeat(&hb, peer, SystemTime::now(), &plane.key);
-    let outcome = result.map_err(|e| match e {
-        HeartbeatError::UnknownMember { .. } => ApiError::NotFound,
-        HeartbeatError::LeaseMismatch { is_conflict, .. } => {
-            if is_conflict {
-                tracing::warn!(group = %hb.group, identity = %hb.identity, %peer,
-                    "Identity conflict: a heartbeat with a wrong lease from another address.");
-            }
-            ApiError::Conflict(e.to_string().into())
-        }
-    })?;
-    if outcome.is_conflict {
-        tracing::warn!(group = %hb.group, identity = %hb.identity, %peer,
-            "Identity conflict: one identity heartbeating from two addresses.");
-    }
-    plane.changed.notify_one();
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn fleet(State(plane): State<Arc<Plane>>) -> Response {
-    let view = plane.registry().fleet(SystemTime::now());
-    Json(view).into_response()
-}
-
-/// Prometheus http_sd: one entry per member that gave a scrape target.
-async fn targets(State(plane): State<Arc<Plane>>) -> Response {
-    let targets = plane.registry().targets();
-    let body: Vec<serde_json::Value> = targets
-        .into_iter()
-        .map(|t| {
-            serde_json::json!({
-                "targets": [t.scrape_target],
-                "labels": {
-                    "group": t.group.as_str(),
-                    "member": t.identity.as_str(),
-                    "member_number": t.member_number.to_string(),
-                },
-            })
-        })
-        .collect();
-    Json(body).into_response()
 }

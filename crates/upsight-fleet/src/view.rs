@@ -141,6 +141,34 @@ pub struct GroupView {
     pub totals: Totals,
 }
 
+/// One group in detail: its totals and one row per member.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupDetail {
+    /// The group.
+    pub group: GroupName,
+    /// Its totals.
+    pub totals: Totals,
+    /// Its members, by member number.
+    pub members: Vec<MemberRow>,
+}
+
+/// One member as a row of its group: identity, health and its devices' counts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberRow {
+    /// Its identity.
+    pub identity: MemberId,
+    /// Its number in the group.
+    pub member_number: u32,
+    /// Its health now.
+    pub health: MemberHealth,
+    /// Its last registration or heartbeat, seconds since the Unix epoch.
+    pub last_seen_unix: u64,
+    /// The exporter version it last reported.
+    pub software_version: String,
+    /// Counts over this one member (its `members*` fields are 0 or 1).
+    pub totals: Totals,
+}
+
 /// One member in detail.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MemberView {

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use upsight_model::{GroupName, MemberId};
 
 use super::Registry;
-use crate::{FleetView, GroupView, MemberView, Target, Totals};
+use crate::{FleetView, GroupDetail, GroupView, MemberRow, MemberView, Target, Totals};
 
 impl Registry {
     /// The whole fleet as of `now`.
@@ -28,6 +28,32 @@ impl Registry {
             });
         }
         view
+    }
+
+    /// One group with a row per member (by number) as of `now`, if it has members.
+    pub fn group(&self, group: &GroupName, now: SystemTime) -> Option<GroupDetail> {
+        let record = self.groups.get(group).filter(|g| !g.members.is_empty())?;
+        let mut detail = GroupDetail {
+            group: group.clone(),
+            totals: Totals::default(),
+            members: Vec::with_capacity(record.members.len()),
+        };
+        for (identity, member) in &record.members {
+            let health = self.health_of(member, now);
+            let mut totals = Totals::default();
+            totals.add(health, &member.devices, self.config.low_runtime);
+            detail.totals.merge(&totals);
+            detail.members.push(MemberRow {
+                identity: identity.clone(),
+                member_number: member.number,
+                health,
+                last_seen_unix: member.last_seen_unix,
+                software_version: member.software_version.clone(),
+                totals,
+            });
+        }
+        detail.members.sort_by_key(|m| m.member_number);
+        Some(detail)
     }
 
     /// One member in detail as of `now`, if registered.
