@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use upsight_http::ApiError;
+use upsight_http::{ApiError, SecurityCounters};
 use upsight_model::{GroupName, MemberId};
 
+use crate::metrics::Scrape;
 use crate::plane::Plane;
 
 pub(crate) async fn readyz(State(plane): State<Arc<Plane>>) -> Response {
@@ -62,4 +64,27 @@ pub(crate) async fn targets(State(plane): State<Arc<Plane>>) -> Response {
         })
         .collect();
     Json(body).into_response()
+}
+
+/// The plane's own metrics (viewer-gated).
+pub(crate) async fn metrics(
+    State((plane, security)): State<(Arc<Plane>, Arc<SecurityCounters>)>,
+) -> Response {
+    let fleet = plane.fleet();
+    let conflicts_total = plane.registry().conflicts_total();
+    let body = crate::metrics::render(&Scrape {
+        fleet: &fleet,
+        conflicts_total,
+        metrics: &plane.metrics,
+        security: &security,
+        is_persistent: plane.is_persistent,
+    });
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

@@ -5,7 +5,10 @@ mod file;
 
 use std::time::Duration;
 
-pub use file::{ConfigErrors, DEFAULT_LISTEN, FleetConfig};
+pub use file::{
+    ConfigErrors, DEFAULT_BURST, DEFAULT_HEARTBEAT_BURST, DEFAULT_HEARTBEATS_PER_MINUTE,
+    DEFAULT_LISTEN, DEFAULT_RATE_PER_MINUTE, FleetConfig, PlaneHttp,
+};
 
 use upsight_model::RegisterResponseV1;
 

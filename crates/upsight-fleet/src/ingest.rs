@@ -1,20 +1,101 @@
 //! The ingest routes: `POST /api/v1/register` and `POST /api/v1/heartbeat`, for members
 //! holding an ingest token.
+//!
+//! # Order of checks
+//!
+//! 1. (register only) the per-IP limit of `upsight-http`, before anything else. Heartbeats are
+//!    exempt from it: a whole site of exporters may share one NAT address.
+//! 2. [`gate`]: the ingest token, before the body is read. A refused token is counted and
+//!    logged like every other authentication failure and charges the client's per-IP
+//!    failure bucket; once that is empty the answer is 429, so a token-guessing flood on the
+//!    heartbeat route is as cheap to refuse as on any other.
+//! 3. The body (capped by `upsight-http`: 413 on the bytes read), parsed and validated (400).
+//! 4. (heartbeat only) the per-member limit, keyed by group and identity (429).
+//! 5. The registry, under its lock: 404 unknown member, 409 lease mismatch, 403 full.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use upsight_http::{ApiError, ClientIp};
-use upsight_model::{HeartbeatV1, RegisterRequestV1};
+use tokio::time::Instant;
+use upsight_http::ratelimit::client_key;
+use upsight_http::{
+    ApiError, ClientIp, KeyedLimiter, RateLimitConfig, SecurityCounters, record_denial,
+};
+use upsight_model::{GroupName, HeartbeatV1, MemberId, RegisterRequestV1};
 
+use crate::metrics::{HeartbeatResult, RegisterResult};
 use crate::plane::Plane;
 use crate::{HeartbeatError, RegisterError};
+
+/// The per-member heartbeat limiter.
+pub(crate) type MemberLimiter = KeyedLimiter<(GroupName, MemberId)>;
+
+/// State of [`gate`].
+#[derive(Debug, Clone)]
+pub(crate) struct IngestGate {
+    pub(crate) plane: Arc<Plane>,
+    pub(crate) security: Arc<SecurityCounters>,
+    /// Per client IP, charged only by refused tokens.
+    pub(crate) failures: Arc<KeyedLimiter<IpAddr>>,
+}
+
+impl IngestGate {
+    pub(crate) fn new(
+        plane: Arc<Plane>,
+        security: Arc<SecurityCounters>,
+        failures: RateLimitConfig,
+    ) -> Self {
+        Self {
+            plane,
+            security,
+            failures: Arc::new(KeyedLimiter::new(failures)),
+        }
+    }
+}
+
+/// 401 unless the request carries an ingest token (open when none is configured); 429 once
+/// the client has spent its failure budget.
+pub(crate) async fn gate(State(gate): State<IngestGate>, req: Request, next: Next) -> Response {
+    let Some(tokens) = &gate.plane.ingest else {
+        return next.run(req).await;
+    };
+    let presented = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+    if presented.is_some_and(|token| tokens.matches(token)) {
+        return next.run(req).await;
+    }
+    if req.uri().path() == HEARTBEAT_PATH {
+        gate.plane.metrics.heartbeat(HeartbeatResult::Unauthorized);
+    }
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
+    if let Some(ip) = ip
+        && let Err(limited) = gate.failures.check(client_key(ip), Instant::now())
+    {
+        gate.security.record_rate_limited();
+        return ApiError::TooManyRequests {
+            retry_after: limited.retry_after,
+        }
+        .into_response();
+    }
+    record_denial(&gate.security, &req, 401, "no or wrong ingest token");
+    ApiError::Unauthorized.into_response()
+}
+
+/// The heartbeat route's path (exempt from the per-IP limit).
+pub(crate) const HEARTBEAT_PATH: &str = "/api/v1/heartbeat";
+
+/// The register route's path.
+pub(crate) const REGISTER_PATH: &str = "/api/v1/register";
 
 fn peer_of(client: Option<Extension<ClientIp>>) -> Result<IpAddr, ApiError> {
     client
@@ -25,30 +106,34 @@ fn peer_of(client: Option<Extension<ClientIp>>) -> Result<IpAddr, ApiError> {
 pub(crate) async fn register(
     State(plane): State<Arc<Plane>>,
     client: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    plane.check_ingest(&headers)?;
     let peer = peer_of(client)?;
-    let request: RegisterRequestV1 = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid registration: {e}").into()))?;
-    request
-        .validate()
-        .map_err(|e| ApiError::BadRequest(format!("invalid registration: {e}").into()))?;
+    let request = serde_json::from_slice::<RegisterRequestV1>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.validate().map(|()| r).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            plane.metrics.register(RegisterResult::Invalid);
+            ApiError::BadRequest(format!("invalid registration: {e}").into())
+        })?;
     let result = plane
         .registry()
         .register(&request, peer, SystemTime::now(), &plane.key);
     let registration = result.map_err(|e| {
-        if matches!(
+        let is_conflict = matches!(
             e,
             RegisterError::LeaseMismatch {
                 is_conflict: true,
                 ..
             }
-        ) {
+        );
+        if is_conflict {
             tracing::warn!(group = %request.group, identity = %request.identity, %peer,
                 "Identity conflict: a registration for a live member from another address.");
         }
+        tracing::info!(group = %request.group, identity = %request.identity, %peer,
+            status = e.http_status(), reason = %e, "Registration refused.");
+        plane.metrics.register(RegisterResult::Refused);
         match e.http_status() {
             409 => ApiError::Conflict(e.to_string().into()),
             403 => ApiError::Forbidden(e.to_string().into()),
@@ -59,9 +144,15 @@ pub(crate) async fn register(
         tracing::warn!(group = %request.group, identity = %request.identity, %peer,
             "Identity conflict: one identity registering from two addresses.");
     }
+    let number = registration.response.member_number;
     if registration.is_new {
-        tracing::info!(group = %request.group, identity = %request.identity,
-            member_number = registration.response.member_number, "New member registered.");
+        plane.metrics.register(RegisterResult::New);
+        tracing::info!(group = %request.group, identity = %request.identity, %peer,
+            member_number = number, "New member registered.");
+    } else {
+        plane.metrics.register(RegisterResult::Renewed);
+        tracing::info!(group = %request.group, identity = %request.identity, %peer,
+            member_number = number, "Member registered again.");
     }
     plane.changed.notify_one();
     Ok(Json(registration.response).into_response())
@@ -70,24 +161,43 @@ pub(crate) async fn register(
 pub(crate) async fn heartbeat(
     State(plane): State<Arc<Plane>>,
     client: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    plane.check_ingest(&headers)?;
     let peer = peer_of(client)?;
-    let hb: HeartbeatV1 = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid heartbeat: {e}").into()))?;
-    hb.validate()
-        .map_err(|e| ApiError::BadRequest(format!("invalid heartbeat: {e}").into()))?;
+    let hb = serde_json::from_slice::<HeartbeatV1>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|h| h.validate().map(|()| h).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            plane.metrics.heartbeat(HeartbeatResult::Invalid);
+            ApiError::BadRequest(format!("invalid heartbeat: {e}").into())
+        })?;
+    let key = (hb.group.clone(), hb.identity.clone());
+    if let Err(limited) = plane.heartbeat_limit.check(key, Instant::now()) {
+        plane.metrics.heartbeat(HeartbeatResult::RateLimited);
+        tracing::debug!(group = %hb.group, identity = %hb.identity, %peer,
+            "Heartbeat rate limited.");
+        return Err(ApiError::TooManyRequests {
+            retry_after: limited.retry_after,
+        });
+    }
     let result = plane
         .registry()
         .heartbeat(&hb, peer, SystemTime::now(), &plane.key);
     let outcome = result.map_err(|e| match e {
-        HeartbeatError::UnknownMember { .. } => ApiError::NotFound,
+        HeartbeatError::UnknownMember { .. } => {
+            plane.metrics.heartbeat(HeartbeatResult::UnknownMember);
+            tracing::debug!(group = %hb.group, identity = %hb.identity, %peer,
+                "Heartbeat from an unknown member: 404, it registers again.");
+            ApiError::NotFound
+        }
         HeartbeatError::LeaseMismatch { is_conflict, .. } => {
+            plane.metrics.heartbeat(HeartbeatResult::LeaseMismatch);
             if is_conflict {
                 tracing::warn!(group = %hb.group, identity = %hb.identity, %peer,
                     "Identity conflict: a heartbeat with a wrong lease from another address.");
+            } else {
+                tracing::info!(group = %hb.group, identity = %hb.identity, %peer,
+                    "Heartbeat refused: wrong lease.");
             }
             ApiError::Conflict(e.to_string().into())
         }
@@ -96,6 +206,8 @@ pub(crate) async fn heartbeat(
         tracing::warn!(group = %hb.group, identity = %hb.identity, %peer,
             "Identity conflict: one identity heartbeating from two addresses.");
     }
+    plane.metrics.heartbeat(HeartbeatResult::Accepted);
+    tracing::trace!(group = %hb.group, identity = %hb.identity, %peer, "Heartbeat accepted.");
     plane.changed.notify_one();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 mod ingest;
 mod lease;
+mod metrics;
 mod plane;
 mod registry;
 mod server;
@@ -22,7 +23,9 @@ pub use config::{ConfigError, ConfigErrors, FleetConfig, RegistryConfig};
 pub use error::{HeartbeatError, RegisterError};
 pub use lease::{LeaseKey, RandomError};
 pub use registry::{HeartbeatOutcome, Registration, Registry};
-pub use server::{FLUSH_WINDOW, LoadedState, RunError, STATE_NAME, open_state, run};
+pub use server::{
+    FLUSH_WINDOW, LoadedState, MAX_BODY_BYTES, RunError, STATE_NAME, open_state, run,
+};
 pub use state::{FleetState, SetupError};
 pub use view::{
     FleetView, GroupDetail, GroupView, MemberHealth, MemberRow, MemberView, Target, Totals,

@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
 use tokio::sync::Notify;
-use upsight_http::{ApiError, TokenSet};
+use upsight_http::TokenSet;
 use upsight_model::{GroupName, MemberId};
 
+use crate::ingest::MemberLimiter;
+use crate::metrics::PlaneMetrics;
 use crate::{FleetState, FleetView, GroupDetail, LeaseKey, MemberView, Registry};
 
 /// Shared by every handler.
@@ -21,6 +21,12 @@ pub(crate) struct Plane {
     pub(crate) ingest: Option<TokenSet>,
     pub(crate) changed: Notify,
     pub(crate) is_ready: AtomicBool,
+    /// Counters for `/metrics`.
+    pub(crate) metrics: PlaneMetrics,
+    /// Whether the state is saved to a file (the save metrics are shown).
+    pub(crate) is_persistent: bool,
+    /// Per member on heartbeats.
+    pub(crate) heartbeat_limit: MemberLimiter,
 }
 
 impl Plane {
@@ -30,20 +36,6 @@ impl Plane {
 
     pub(crate) fn snapshot(&self) -> FleetState {
         FleetState::of(&self.registry(), &self.key)
-    }
-
-    /// 401 unless the request carries an ingest token (open when none is configured).
-    pub(crate) fn check_ingest(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let Some(tokens) = &self.ingest else {
-            return Ok(());
-        };
-        let presented = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
-        match presented {
-            Some(token) if tokens.matches(token) => Ok(()),
-            _ => Err(ApiError::Unauthorized),
-        }
     }
 
     /// Whether the state has loaded (`/readyz`).

@@ -15,16 +15,19 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use upsight_http::{Credentials, Exposure, Hardening, HttpConfig};
+use upsight_http::{Credentials, Exposure, Hardening, HttpConfig, TrustedProxies};
 use upsight_store::{Store, StoreError};
 
+use crate::ingest::{IngestGate, MemberLimiter};
+use crate::metrics::PlaneMetrics;
 use crate::plane::Plane;
 use crate::{FleetConfig, FleetState, SetupError, api, ingest};
 
@@ -100,6 +103,9 @@ pub async fn run(
         ingest: config.ingest.clone(),
         changed: Notify::new(),
         is_ready: AtomicBool::new(false),
+        metrics: PlaneMetrics::default(),
+        is_persistent: store.is_some(),
+        heartbeat_limit: MemberLimiter::new(config.http.heartbeat_limit),
     });
     let store = store.map(Arc::new);
     if let Some(store) = &store
@@ -151,13 +157,26 @@ async fn save(plane: &Plane, store: &Arc<Store<FleetState>>) {
     let state = plane.snapshot();
     let store = Arc::clone(store);
     match tokio::task::spawn_blocking(move || store.save(&state)).await {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => plane.metrics.saved(unix_now()),
         Ok(Err(error)) => {
+            plane.metrics.save_failed();
             tracing::error!(%error, "Saving the fleet state failed; the previous file is kept.");
         }
-        Err(error) => tracing::error!(%error, "The state-saving task failed."),
+        Err(error) => {
+            plane.metrics.save_failed();
+            tracing::error!(%error, "The state-saving task failed.");
+        }
     }
 }
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The largest request body: a heartbeat with the most devices (256) is about 100 KB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
     let credentials = Credentials {
@@ -170,20 +189,39 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
     } else {
         Exposure::of(config.listen)
     };
+    let mut http = HttpConfig::new(credentials, exposure);
+    http.rate_limit = config.http.rate_limit;
+    http.trusted_proxies = TrustedProxies::new(config.http.trusted_proxies.clone());
+    http.cors = config.http.cors.clone();
+    http.sessions.is_cookie_secure = config.http.is_cookie_secure;
+    http.limits.max_body_bytes = MAX_BODY_BYTES;
+    http.ip_limit_exempt = vec![ingest::HEARTBEAT_PATH];
+    let hardening = Hardening::new(http);
+    let security = hardening.counters();
+    let gate = IngestGate::new(
+        Arc::clone(&plane),
+        Arc::clone(&security),
+        config.http.rate_limit,
+    );
+    let ingest = Router::new()
+        .route(ingest::REGISTER_PATH, post(ingest::register))
+        .route(ingest::HEARTBEAT_PATH, post(ingest::heartbeat))
+        .route_layer(from_fn_with_state(gate, ingest::gate))
+        .with_state(Arc::clone(&plane));
     let open = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::readyz))
-        .route("/api/v1/register", post(ingest::register))
-        .route("/api/v1/heartbeat", post(ingest::heartbeat))
-        .with_state(Arc::clone(&plane));
+        .with_state(Arc::clone(&plane))
+        .merge(ingest);
+    let metrics = Router::new()
+        .route("/metrics", get(api::metrics))
+        .with_state((Arc::clone(&plane), security));
     let read = Router::new()
         .route("/api/v1/fleet", get(api::fleet))
         .route("/api/v1/groups/{group}", get(api::group))
         .route("/api/v1/members/{group}/{identity}", get(api::member))
         .route("/api/v1/targets", get(api::targets))
-        .with_state(plane);
-    Hardening::new(HttpConfig::new(credentials, exposure))
-        .open(open)
-        .viewer(read)
-        .build()
+        .with_state(plane)
+        .merge(metrics);
+    hardening.open(open).viewer(read).build()
 }

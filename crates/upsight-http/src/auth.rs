@@ -19,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
-pub(crate) use self::audit::record_denial;
+pub use self::audit::record_denial;
 
 use crate::session::parse_cookie;
 use crate::{ApiError, SecurityCounters, SessionStore, TokenSet};

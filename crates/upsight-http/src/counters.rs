@@ -23,11 +23,13 @@ impl SecurityCounters {
         self.rate_limited.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn record_auth_failure(&self) {
+    /// Counts one request refused by authentication.
+    pub fn record_auth_failure(&self) {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn record_rate_limited(&self) {
+    /// Counts one request refused with 429.
+    pub fn record_rate_limited(&self) {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -62,6 +62,10 @@ pub struct HttpConfig {
     pub sessions: SessionConfig,
     /// Origins allowed to call the API from a browser.
     pub cors: CorsPolicy,
+    /// Exact paths the per-IP rate limit skips. Their handlers must limit by something else
+    /// (the fleet plane's heartbeat route limits per member: many sites may share one NAT
+    /// address).
+    pub ip_limit_exempt: Vec<&'static str>,
 }
 
 impl HttpConfig {
@@ -75,6 +79,7 @@ impl HttpConfig {
             limits: Limits::default(),
             sessions: SessionConfig::default(),
             cors: CorsPolicy::default(),
+            ip_limit_exempt: Vec::new(),
         }
     }
 }
@@ -177,6 +182,7 @@ impl Hardening {
         let ip_limit = IpLimit {
             limiter: Arc::new(KeyedLimiter::new(self.config.rate_limit)),
             counters: Arc::clone(&self.auth.counters),
+            exempt: self.config.ip_limit_exempt.into(),
         };
         let slots = Arc::new(Semaphore::new(
             max_in_flight.clamp(1, Semaphore::MAX_PERMITS),

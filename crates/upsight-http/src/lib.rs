@@ -47,9 +47,10 @@ pub mod headers;
 pub mod limits;
 pub mod ratelimit;
 pub mod session;
+pub mod settings;
 pub mod token;
 
-pub use auth::{Credentials, Role};
+pub use auth::{Credentials, Role, record_denial};
 pub use bind::{BindPolicy, Exposure};
 pub use client::{Cidr, ClientIp, TrustedProxies};
 pub use cors::CorsPolicy;

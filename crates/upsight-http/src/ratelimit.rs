@@ -167,10 +167,15 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
 pub(crate) struct IpLimit {
     pub(crate) limiter: Arc<KeyedLimiter<IpAddr>>,
     pub(crate) counters: Arc<SecurityCounters>,
+    /// Paths not limited here ([`crate::HttpConfig::ip_limit_exempt`]).
+    pub(crate) exempt: Arc<[&'static str]>,
 }
 
 /// Answers 429 with `Retry-After` when the client's bucket is empty. Needs [`ClientIp`].
 pub(crate) async fn limit(State(state): State<IpLimit>, req: Request, next: Next) -> Response {
+    if state.exempt.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() else {
         return ApiError::Internal("rate limit without a resolved client address".into())
             .into_response();

@@ -2,9 +2,7 @@
 //! inline or `*_file`, or the `UPSIGHT_*_TOKEN` variables), trusted proxies and CORS origins.
 
 use std::path::PathBuf;
-use std::time::Duration;
-
-use upsight_http::{Cidr, CorsPolicy, RateLimitConfig, TokenSet};
+use upsight_http::{Cidr, RateLimitConfig, TokenSet, settings};
 
 use super::raw::read_secret;
 
@@ -118,35 +116,16 @@ impl RawHttp {
         let viewer = tokens("viewer_token", self.viewer_token, self.viewer_token_file);
         let admin = tokens("admin_token", self.admin_token, self.admin_token_file);
         let metrics = tokens("metrics_token", self.metrics_token, self.metrics_token_file);
-        let trusted_proxies = self
-            .trusted_proxies
-            .iter()
-            .enumerate()
-            .filter_map(|(i, text)| {
-                text.parse::<Cidr>()
-                    .map_err(|e| err(format!("trusted_proxies[{i}]"), format!("{text:?}: {e}")))
-                    .ok()
-            })
-            .collect();
-        if let Err(e) = CorsPolicy::try_new(&self.allowed_origins) {
-            err("allowed_origins".into(), e.to_string());
-        }
-        let per_minute = self
-            .rate_limit_per_minute
-            .unwrap_or(DEFAULT_RATE_PER_MINUTE);
-        let burst = self.rate_limit_burst.unwrap_or(DEFAULT_BURST);
-        let rate_limit = if (1..=60_000).contains(&per_minute) {
-            let refill = Duration::from_secs(60) / per_minute;
-            RateLimitConfig::try_new(refill, burst, 10_000)
-                .map_err(|e| err("rate_limit_burst".into(), e.to_string()))
-                .unwrap_or_default()
-        } else {
-            err(
-                "rate_limit_per_minute".into(),
-                format!("{per_minute} is out of range (1-60000)"),
-            );
-            RateLimitConfig::default()
-        };
+        let trusted_proxies = settings::trusted_proxies(&self.trusted_proxies, err);
+        let _ = settings::allowed_origins(&self.allowed_origins, err);
+        let rate_limit = settings::per_minute(
+            "rate_limit",
+            self.rate_limit_per_minute
+                .unwrap_or(DEFAULT_RATE_PER_MINUTE),
+            self.rate_limit_burst.unwrap_or(DEFAULT_BURST),
+            10_000,
+            err,
+        );
         HttpSettings {
             viewer,
             admin,

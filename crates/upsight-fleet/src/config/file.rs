@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use upsight_http::{Exposure, TokenSet};
+use upsight_http::{Cidr, CorsPolicy, Exposure, RateLimitConfig, TokenSet, settings};
 
 use super::RegistryConfig;
 
@@ -25,7 +25,37 @@ struct RawConfig {
     #[serde(default, with = "humantime_serde")]
     ttl: Option<Duration>,
     max_members: Option<usize>,
+    #[serde(default)]
+    http: RawHttp,
 }
+
+/// `[http]`: client addresses, browsers and rate limits.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    rate_limit_per_minute: Option<u32>,
+    rate_limit_burst: Option<u32>,
+    heartbeat_limit_per_minute: Option<u32>,
+    heartbeat_limit_burst: Option<u32>,
+    #[serde(default)]
+    secure_cookies: bool,
+}
+
+/// Per client IP on register, reads and the UI: a few people refreshing the UI, and a whole
+/// site of exporters registering after a power cut, stay inside it.
+pub const DEFAULT_RATE_PER_MINUTE: u32 = 240;
+/// Burst of the per-IP limit.
+pub const DEFAULT_BURST: u32 = 60;
+/// Per member on heartbeats: 30 a minute is 7.5 times the default interval's rate.
+pub const DEFAULT_HEARTBEATS_PER_MINUTE: u32 = 30;
+/// Burst of the per-member heartbeat limit.
+pub const DEFAULT_HEARTBEAT_BURST: u32 = 10;
+/// The most client addresses the per-IP limiter tracks.
+const MAX_TRACKED_CLIENTS: usize = 10_000;
 
 /// `[tokens]`: comma lists (rotation), inline or from a file.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -54,6 +84,23 @@ pub struct FleetConfig {
     pub registry: RegistryConfig,
     /// `UPSIGHT_FLEET_INSECURE=1`: a public bind without tokens is allowed (testing only).
     pub is_insecure: bool,
+    /// `[http]`: proxies, CORS, rate limits, cookies.
+    pub http: PlaneHttp,
+}
+
+/// The validated `[http]` section.
+#[derive(Debug, Clone)]
+pub struct PlaneHttp {
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Origins allowed to call the read API from a browser.
+    pub cors: CorsPolicy,
+    /// Per client IP on everything but heartbeats, before auth.
+    pub rate_limit: RateLimitConfig,
+    /// Per member (group and identity) on heartbeats; tracks up to `max_members` members.
+    pub heartbeat_limit: RateLimitConfig,
+    /// Session cookies carry `Secure` (the UI is reached over HTTPS).
+    pub is_cookie_secure: bool,
 }
 
 /// Every problem found in a configuration, each as `path: message`.
@@ -125,6 +172,7 @@ impl FleetConfig {
             };
             err(path, e.to_string());
         }
+        let http = raw.http.validate(registry.max_members.max(1), &mut err);
         let is_insecure = match env("UPSIGHT_FLEET_INSECURE").as_deref() {
             None | Some("" | "0") => false,
             Some("1") => true,
@@ -144,6 +192,7 @@ impl FleetConfig {
                 viewer: viewer.or(shared),
                 registry,
                 is_insecure,
+                http,
             }),
             _ => Err(ConfigErrors(errors)),
         }
@@ -169,6 +218,34 @@ impl FleetConfig {
              or UPSIGHT_FLEET_INSECURE=1 for testing",
             self.listen
         ))
+    }
+}
+
+impl RawHttp {
+    fn validate(self, members: usize, err: &mut dyn FnMut(&str, String)) -> PlaneHttp {
+        let mut http_err = |key: String, message: String| err(&format!("http.{key}"), message);
+        PlaneHttp {
+            trusted_proxies: settings::trusted_proxies(&self.trusted_proxies, &mut http_err),
+            cors: settings::allowed_origins(&self.allowed_origins, &mut http_err),
+            rate_limit: settings::per_minute(
+                "rate_limit",
+                self.rate_limit_per_minute
+                    .unwrap_or(DEFAULT_RATE_PER_MINUTE),
+                self.rate_limit_burst.unwrap_or(DEFAULT_BURST),
+                MAX_TRACKED_CLIENTS,
+                &mut http_err,
+            ),
+            heartbeat_limit: settings::per_minute(
+                "heartbeat_limit",
+                self.heartbeat_limit_per_minute
+                    .unwrap_or(DEFAULT_HEARTBEATS_PER_MINUTE),
+                self.heartbeat_limit_burst
+                    .unwrap_or(DEFAULT_HEARTBEAT_BURST),
+                members,
+                &mut http_err,
+            ),
+            is_cookie_secure: self.secure_cookies,
+        }
     }
 }
 
@@ -298,6 +375,30 @@ mod tests {
         let config = FleetConfig::parse(text, &env).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.2:1");
         assert!(config.viewer.is_some() && config.is_insecure);
+    }
+
+    #[test]
+    fn http_section_is_validated_under_its_path() {
+        let text = "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"bad\"]\n\
+                    allowed_origins = [\"*\"]\nrate_limit_per_minute = 0\n\
+                    heartbeat_limit_burst = 0\n";
+        let all = FleetConfig::parse(text, &no_env).unwrap_err().to_string();
+        for path in [
+            "http.trusted_proxies[1]: ",
+            "http.allowed_origins: ",
+            "http.rate_limit_per_minute: ",
+            "http.heartbeat_limit_burst: ",
+        ] {
+            assert!(all.contains(path), "{path} missing in:\n{all}");
+        }
+        let text = "max_members = 7\n[http]\ntrusted_proxies = [\"10.0.0.0/8\"]\n\
+                    heartbeat_limit_per_minute = 6\nsecure_cookies = true\n";
+        let config = FleetConfig::parse(text, &no_env).unwrap();
+        assert_eq!(config.http.trusted_proxies.len(), 1);
+        assert_eq!(config.http.heartbeat_limit.max_clients(), 7);
+        assert!(config.http.is_cookie_secure);
+        let unknown = FleetConfig::parse("[http]\nrate = 1\n", &no_env).unwrap_err();
+        assert!(unknown.to_string().contains("rate"), "{unknown}");
     }
 
     #[test]

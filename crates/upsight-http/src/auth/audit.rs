@@ -20,12 +20,7 @@ pub(crate) fn sanitize(raw: &str) -> String {
 }
 
 /// Counts a refused request and logs who, where and why.
-pub(crate) fn record_denial<B>(
-    counters: &SecurityCounters,
-    req: &Request<B>,
-    status: u16,
-    reason: &str,
-) {
+pub fn record_denial<B>(counters: &SecurityCounters, req: &Request<B>, status: u16, reason: &str) {
     counters.record_auth_failure();
     let path = sanitize(req.uri().path());
     let client_ip = client_for_log(req);

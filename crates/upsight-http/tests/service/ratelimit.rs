@@ -147,3 +147,26 @@ async fn refusals_are_counted() {
     assert_eq!(counters.auth_failures(), 3);
     assert_eq!(counters.rate_limited(), 1);
 }
+
+#[tokio::test]
+async fn an_exempt_path_is_not_limited_per_ip_but_others_still_are() {
+    let mut config = strict();
+    config.ip_limit_exempt = vec!["/healthz"];
+    let app = app(config);
+    for _ in 0..10 {
+        let res = send(&app, get_from("198.51.100.9:1000", None)).await;
+        assert_eq!(res.status(), StatusCode::OK, "/healthz is exempt");
+    }
+    let mut last = StatusCode::OK;
+    for _ in 0..4 {
+        let req = from("198.51.100.9:1000", "GET", "/api/v1/devices")
+            .body(Body::empty())
+            .unwrap();
+        last = send(&app, req).await.status();
+    }
+    assert_eq!(
+        last,
+        StatusCode::TOO_MANY_REQUESTS,
+        "other paths keep the limit"
+    );
+}
