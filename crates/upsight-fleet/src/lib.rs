@@ -2,9 +2,10 @@
 //! duplicate-identity detection), its read views, and the state it persists through
 //! `upsight-store` (design.md §5). No I/O and no clock: every operation takes `now`.
 //!
-//! [`run`] serves the HTTP ingest and read API on [`Registry`] ([`FleetConfig`] says how);
-//! the UI and self metrics are still to come; the wire
-//! documents are `upsight_model`'s `RegisterRequestV1`, `RegisterResponseV1` and `HeartbeatV1`.
+//! [`run`] serves it over HTTP ([`FleetConfig`] says how): the ingest routes (`ingest`), the
+//! read API and `/metrics` (`api`, `metrics`) and the web UI (`ui`), all behind
+//! `upsight-http`'s hardening. The wire documents are `upsight_model`'s `RegisterRequestV1`,
+//! `RegisterResponseV1` and `HeartbeatV1`.
 #![warn(missing_docs)]
 
 mod api;
@@ -17,6 +18,7 @@ mod plane;
 mod registry;
 mod server;
 mod state;
+mod ui;
 mod view;
 
 pub use config::{ConfigError, ConfigErrors, FleetConfig, RegistryConfig};

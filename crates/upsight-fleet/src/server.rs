@@ -1,5 +1,6 @@
-//! The plane's HTTP server: the router (ingest routes from `ingest`, read routes from `api`,
-//! `/healthz`), the startup that loads the state, and the coalesced state saver.
+//! The plane's HTTP server: the router (ingest routes from `ingest`, read routes and
+//! `/metrics` from `api`, pages from `ui`, `/healthz`), the startup that loads the state, and
+//! the coalesced state saver.
 //!
 //! # Access
 //!
@@ -216,6 +217,8 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
     let metrics = Router::new()
         .route("/metrics", get(api::metrics))
         .with_state((Arc::clone(&plane), security));
+    let open = open.merge(crate::ui::open_router(Arc::clone(&plane)));
+    let pages = crate::ui::viewer_router(Arc::clone(&plane));
     let read = Router::new()
         .route("/api/v1/fleet", get(api::fleet))
         .route("/api/v1/groups/{group}", get(api::group))
@@ -223,5 +226,5 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
         .route("/api/v1/targets", get(api::targets))
         .with_state(plane)
         .merge(metrics);
-    hardening.open(open).viewer(read).build()
+    hardening.open(open).viewer(read.merge(pages)).build()
 }

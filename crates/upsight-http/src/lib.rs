@@ -1,6 +1,6 @@
 //! Shared HTTP hardening for axum 0.8: token auth and roles, browser sessions, per-IP rate
 //! limits, body/time/concurrency limits, security headers, flat JSON errors, CORS allowlist
-//! and the public-bind policy. Used by the exporter and, later, the fleet plane.
+//! and the public-bind policy. Used by the exporter and the fleet plane.
 //!
 //! Wrap a router in one call with [`Hardening`]: routes are handed over in groups by access
 //! level, and [`Hardening::build`] stacks the layers. Layer order, outermost first:
@@ -44,6 +44,7 @@ pub mod counters;
 pub mod error;
 pub mod hardening;
 pub mod headers;
+pub mod html;
 pub mod limits;
 pub mod ratelimit;
 pub mod session;

@@ -14,13 +14,16 @@ use fleet_support::{INGEST, VIEWER, heartbeat, raw, register, registration, send
 const INGEST_2: &str = "ingest-token-rotated-0123456789abcdef0123";
 const VIEWER_2: &str = "viewer-token-rotated-0123456789abcdef0123";
 
-/// Every route a viewer may read, UI pages to come.
-const READS: [&str; 5] = [
+/// Every route a viewer may read, UI pages included.
+const READS: [&str; 8] = [
     "/api/v1/fleet",
     "/api/v1/groups/site-a",
     "/api/v1/members/site-a/exp-1",
     "/api/v1/targets",
     "/metrics",
+    "/",
+    "/groups/site-a",
+    "/members/site-a/exp-1",
 ];
 
 fn lifted(extra: &str) -> String {
