@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod exporter;
+pub mod fleet;
 pub mod fleet_plane;
 pub mod peers;
 pub mod prometheus;

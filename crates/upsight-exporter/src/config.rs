@@ -1,6 +1,7 @@
 //! Exporter configuration: TOML file, then `UPSIGHT_*` environment overrides, then validation
 //! into typed values. Unknown keys are errors; every error names the key path and the value.
 
+pub mod fleet;
 pub mod http;
 mod raw;
 pub mod runtime;
@@ -43,6 +44,8 @@ pub struct Config {
     pub http: http::HttpSettings,
     /// Alert targets.
     pub alerts: crate::alert::AlertConfig,
+    /// The fleet control plane to heartbeat to, if any.
+    pub fleet: Option<fleet::FleetSettings>,
 }
 
 /// One upsd server.

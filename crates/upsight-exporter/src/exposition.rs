@@ -1,6 +1,8 @@
 //! Renders a [`Snapshot`] as OpenMetrics text with prometheus-client: a [`Collector`] that
 //! encodes fresh const metrics from the snapshot on every scrape. Pure: no I/O, no clock.
 
+mod fleet;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
@@ -11,6 +13,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use upsight_model::{DeviceState, FailureReason, Snapshot, SourceHealth, StatusFlag, UpsName};
 
+use crate::fleet::FleetCounters;
 use crate::metrics::{self as names, MEASURE_HELP, MEASURES, help};
 use crate::tracker::DeviceCounters;
 
@@ -48,7 +51,7 @@ pub const LONG_VERSION: &str = concat!(
 
 /// Appends the OpenMetrics exposition of `snapshot` (ending in `# EOF`) to `out`.
 pub fn render(snapshot: &Arc<Snapshot>, out: &mut String) -> std::fmt::Result {
-    render_with(snapshot, Arc::new(BTreeMap::new()), None, out)
+    render_with(snapshot, Arc::new(BTreeMap::new()), None, None, out)
 }
 
 /// Alert delivery counters: per (target, outcome) and per (target, failure reason).
@@ -57,11 +60,13 @@ pub type AlertCounters = (
     Vec<(String, crate::alert::FailReason, u64)>,
 );
 
-/// Like [`render`], with the event, outage and energy counters of each device.
+/// Like [`render`], with the event, outage and energy counters of each device, the alert
+/// counters and the heartbeat client's counters (each when configured).
 pub fn render_with(
     snapshot: &Arc<Snapshot>,
     counters: Arc<BTreeMap<UpsName, DeviceCounters>>,
     alerts: Option<AlertCounters>,
+    fleet: Option<FleetCounters>,
     out: &mut String,
 ) -> std::fmt::Result {
     let mut registry = Registry::default();
@@ -69,6 +74,7 @@ pub fn render_with(
         Arc::clone(snapshot),
         counters,
         alerts,
+        fleet,
     )));
     prometheus_client::encoding::text::encode(out, &registry)
 }
@@ -78,6 +84,7 @@ struct SnapshotCollector(
     Arc<Snapshot>,
     Arc<BTreeMap<UpsName, DeviceCounters>>,
     Option<AlertCounters>,
+    Option<FleetCounters>,
 );
 
 type Enc<'a> = DescriptorEncoder<'a>;
@@ -109,6 +116,9 @@ impl Collector for SnapshotCollector {
         encode_history(&mut enc, devices, &self.1)?;
         if let Some(alerts) = &self.2 {
             encode_alerts(&mut enc, alerts)?;
+        }
+        if let Some(fleet) = &self.3 {
+            fleet::encode_fleet(&mut enc, fleet)?;
         }
         encode_self(&mut enc, devices, &self.0.sources)
     }

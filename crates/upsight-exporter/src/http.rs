@@ -21,6 +21,7 @@ use upsight_model::Snapshot;
 use crate::alert::{AlertSwitch, Alerter};
 use crate::config::Config;
 use crate::exposition::{CONTENT_TYPE, render_with};
+use crate::fleet::FleetStatus;
 use crate::poller::SnapshotHub;
 use crate::supervisor::Supervisor;
 use crate::tracker::Tracker;
@@ -35,6 +36,7 @@ pub struct AppState {
     poll_now: Arc<Notify>,
     supervisor: Supervisor,
     alerter: Option<AlertSwitch>,
+    fleet: Option<Arc<FleetStatus>>,
 }
 
 impl AppState {
@@ -54,7 +56,14 @@ impl AppState {
             poll_now,
             supervisor,
             alerter: None,
+            fleet: None,
         }
+    }
+
+    /// The heartbeat client's counters are exported from `status`.
+    pub fn with_fleet(mut self, status: Arc<FleetStatus>) -> Self {
+        self.fleet = Some(status);
+        self
     }
 
     /// Alerts are delivered by `alerter` (its counters are exported, its test is served).
@@ -166,7 +175,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let counters = Arc::new(state.tracker.counters());
     let mut body = String::with_capacity(64 * 1024);
     let alerts = state.alerter().map(|a| (a.deliveries(), a.failures()));
-    if render_with(&snapshot, counters, alerts, &mut body).is_err() {
+    let fleet = state.fleet.as_ref().map(|s| s.counters());
+    if render_with(&snapshot, counters, alerts, fleet, &mut body).is_err() {
         tracing::error!("Rendering the exposition failed.");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
     }

@@ -3,14 +3,15 @@
 //!
 //! Data flow: [`source`] (sockets, deadlines, reconnects) → [`mapping`] (pure, table-driven
 //! wire → SI units) → [`poller`] (one task per source, publishes an immutable
-//! [`upsight_model::Snapshot`]) → [`exposition`] and [`http`] (readers that never wait on
-//! hardware).
+//! [`upsight_model::Snapshot`]) → [`exposition`], [`http`] and the [`fleet`] heartbeat client
+//! (readers that never wait on hardware).
 
 pub mod alert;
 pub mod api;
 pub mod config;
 pub mod dashboard;
 pub mod exposition;
+pub mod fleet;
 pub mod http;
 pub mod mapping;
 pub mod metrics;
@@ -79,8 +80,8 @@ pub async fn run(
 }
 
 /// Runs the exporter until `shutdown` completes: one poller task per configured source, the
-/// state saver and the HTTP server on `listener`. Returns once every task has stopped (the
-/// state is saved one last time).
+/// state saver, the heartbeat client when `[fleet]` is configured, and the HTTP server on
+/// `listener`. Returns once every task has stopped (the state is saved one last time).
 pub async fn run_with_state(
     config: Config,
     state: State,
@@ -104,6 +105,22 @@ pub async fn run_with_state(
         Arc::clone(&poll_now),
         cancel.clone(),
     );
+    // Built before any task starts: a client that cannot be built is a startup error.
+    let fleet = match &config.fleet {
+        Some(settings) => {
+            let heartbeater = fleet::Heartbeater::try_new(
+                settings.clone(),
+                hub.clone(),
+                tracker.clone(),
+                store.is_some(),
+            )
+            .map_err(std::io::Error::other)?;
+            let status = heartbeater.status();
+            tasks.spawn(heartbeater.run(cancel.clone()));
+            Some(status)
+        }
+        None => None,
+    };
     let alerts = match tracker.alerts_override() {
         None => config.alerts.clone(),
         Some(raw) => {
@@ -129,8 +146,11 @@ pub async fn run_with_state(
         )));
     }
     let listen = listener.local_addr()?;
-    let state = http::AppState::new(hub, tracker, &config, Arc::clone(&poll_now), supervisor)
+    let mut state = http::AppState::new(hub, tracker, &config, Arc::clone(&poll_now), supervisor)
         .with_alerter(alerter);
+    if let Some(status) = fleet {
+        state = state.with_fleet(status);
+    }
     let (app, _security) = http::router(state, &config, listen);
     let server_cancel = cancel.clone();
     tasks.spawn(async move {

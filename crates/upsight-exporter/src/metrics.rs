@@ -49,6 +49,21 @@ pub const ALERT_DELIVERIES_FAMILY: &str = "upsight_alert_deliveries";
 /// `upsight_alert_failures_total{target,reason}`.
 pub const ALERT_FAILURES_FAMILY: &str = "upsight_alert_failures";
 
+/// `upsight_fleet_registered`.
+pub const FLEET_REGISTERED: &str = "upsight_fleet_registered";
+/// `upsight_fleet_registrations_sent_total{result}` (the plane's own
+/// `upsight_fleet_registrations_total` counts what it received).
+pub const FLEET_REGISTRATIONS_FAMILY: &str = "upsight_fleet_registrations_sent";
+/// `upsight_fleet_heartbeats_sent_total{result}` (the plane's own
+/// `upsight_fleet_heartbeats_total` counts what it received).
+pub const FLEET_HEARTBEATS_FAMILY: &str = "upsight_fleet_heartbeats_sent";
+/// `upsight_fleet_request_failures_total{reason}`.
+pub const FLEET_FAILURES_FAMILY: &str = "upsight_fleet_request_failures";
+/// `upsight_fleet_last_heartbeat_success_timestamp_seconds`.
+pub const FLEET_LAST_SUCCESS: &str = "upsight_fleet_last_heartbeat_success_timestamp_seconds";
+/// `upsight_fleet_heartbeat_interval_seconds`.
+pub const FLEET_INTERVAL: &str = "upsight_fleet_heartbeat_interval_seconds";
+
 /// HELP texts of the fixed families.
 pub mod help {
     /// `ups_up`.
@@ -78,6 +93,20 @@ pub mod help {
         "Alerts per target by outcome: sent, failed, dropped (queue full), suppressed (cooldown)";
     /// `upsight_alert_failures_total`.
     pub const ALERT_FAILURES: &str = "Failed alert deliveries per target by reason (refused_address, dns, connect, timeout, http_status, tls)";
+    /// `upsight_fleet_registered`.
+    pub const FLEET_REGISTERED: &str = "1 while the exporter is registered with the fleet control plane ([fleet]), else 0 (before the first registration, and after the plane answered 404 or 409 until it registers again)";
+    /// `upsight_fleet_registrations_sent_total`.
+    pub const FLEET_REGISTRATIONS: &str =
+        "Registrations sent to the fleet control plane, by result (ok or error)";
+    /// `upsight_fleet_heartbeats_sent_total`.
+    pub const FLEET_HEARTBEATS: &str = "Heartbeats sent to the fleet control plane, by result (ok: accepted; error: any failure, see upsight_fleet_request_failures_total)";
+    /// `upsight_fleet_request_failures_total`.
+    pub const FLEET_FAILURES: &str = "Failed registrations and heartbeats by reason (connect, timeout, rate_limited, unauthorized, refused, unknown_member, lease_mismatch, http_status, invalid_response); polling and /metrics are never affected";
+    /// `upsight_fleet_last_heartbeat_success_timestamp_seconds`.
+    pub const FLEET_LAST_SUCCESS: &str =
+        "Unix time of the last heartbeat the fleet control plane accepted; 0 before the first";
+    /// `upsight_fleet_heartbeat_interval_seconds`.
+    pub const FLEET_INTERVAL: &str = "Heartbeat interval the fleet control plane asked for at the last registration (each heartbeat is sent within +-10 % of it); 0 before the first registration";
     /// `upsight_build_info`.
     pub const BUILD: &str = "upsight version and git revision";
     /// `upsight_poll_duration_seconds`.

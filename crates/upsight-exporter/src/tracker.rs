@@ -220,6 +220,21 @@ impl Tracker {
         self.inner.dirty.notify_one();
     }
 
+    /// The fleet identity and lease remembered in the state.
+    pub fn fleet_membership(&self) -> Option<crate::fleet::Membership> {
+        self.lock().fleet.clone()
+    }
+
+    /// Replaces the fleet identity and lease; saved with the next flush when it changed.
+    pub fn set_fleet_membership(&self, membership: crate::fleet::Membership) {
+        let mut guard = self.lock();
+        if guard.fleet.as_ref() != Some(&membership) {
+            guard.fleet = Some(membership);
+            drop(guard);
+            self.inner.dirty.notify_one();
+        }
+    }
+
     /// A copy of the whole state, for saving.
     pub fn snapshot_state(&self) -> ExporterState {
         self.lock().clone()

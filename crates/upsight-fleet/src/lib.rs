@@ -28,7 +28,7 @@ pub use registry::{HeartbeatOutcome, Registration, Registry};
 pub use server::{
     FLUSH_WINDOW, LoadedState, MAX_BODY_BYTES, RunError, STATE_NAME, open_state, run,
 };
-pub use state::{FleetState, SetupError};
+pub use state::{FleetState, SetupError, UNCLEAN_NUMBER_GAP};
 pub use view::{
     FleetView, GroupDetail, GroupView, MemberHealth, MemberRow, MemberView, Target, Totals,
 };

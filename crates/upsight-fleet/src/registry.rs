@@ -154,9 +154,13 @@ impl Registry {
         } else {
             (self.admit(&id)?, true, false)
         };
+        let registered_unix = self
+            .record_mut(&id)
+            .map_or_else(|| unix_seconds(now), |r| r.registered_unix);
         let record = MemberRecord {
             number,
             lease_digest: digest,
+            registered_unix,
             last_seen_unix: unix_seconds(now),
             software_version: request.software_version.clone(),
             scrape_target: request.scrape_target.clone(),

@@ -53,8 +53,8 @@ pub enum RunError {
     /// The state cannot become a registry.
     #[error(transparent)]
     Setup(#[from] SetupError),
-    /// The first save (of a new lease key) failed.
-    #[error("saving the new lease key failed: {0}")]
+    /// The startup save (lease key, counters) failed.
+    #[error("saving the state at startup failed: {0}")]
     Store(#[from] StoreError),
     /// Serving failed.
     #[error("serving failed: {0}")]
@@ -97,6 +97,14 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let LoadedState { store, state } = loaded;
     let had_key = state.has_lease_key();
+    if had_key && !state.was_stopped_cleanly() {
+        tracing::warn!(
+            gap = crate::UNCLEAN_NUMBER_GAP,
+            "The plane did not stop cleanly last time: registrations from the last second \
+             before it stopped may be lost (those members register again), and member numbers \
+             continue further on so none is handed out twice."
+        );
+    }
     let (registry, key) = state.into_registry(config.registry.clone())?;
     let plane = Arc::new(Plane {
         registry: Mutex::new(registry),
@@ -109,10 +117,11 @@ pub async fn run(
         heartbeat_limit: MemberLimiter::new(config.http.heartbeat_limit),
     });
     let store = store.map(Arc::new);
-    if let Some(store) = &store
-        && !had_key
-    {
-        // The key must be on disk before any lease made with it is handed out.
+    if let Some(store) = &store {
+        // Before anything is handed out: the lease key must be on disk before any lease made
+        // with it, and the file must stop saying "stopped cleanly" (with the counters moved
+        // ahead after an unclean stop), or a kill before the first periodic save would let
+        // the next start hand the same numbers out again.
         let state = plane.snapshot();
         let store = Arc::clone(store);
         tokio::task::spawn_blocking(move || store.save(&state))
@@ -149,13 +158,17 @@ async fn save_loop(plane: Arc<Plane>, store: Arc<Store<FleetState>>, cancel: Can
             () = cancel.cancelled() => break,
             () = tokio::time::sleep(FLUSH_WINDOW) => {}
         }
-        save(&plane, &store).await;
+        save(&plane, &store, false).await;
     }
-    save(&plane, &store).await;
+    save(&plane, &store, true).await;
 }
 
-async fn save(plane: &Plane, store: &Arc<Store<FleetState>>) {
-    let state = plane.snapshot();
+/// Saves a copy of the registry; `is_final` marks the file as written by a clean stop.
+async fn save(plane: &Plane, store: &Arc<Store<FleetState>>, is_final: bool) {
+    let mut state = plane.snapshot();
+    if is_final {
+        state = state.stopped_cleanly();
+    }
     let store = Arc::clone(store);
     match tokio::task::spawn_blocking(move || store.save(&state)).await {
         Ok(Ok(())) => plane.metrics.saved(unix_now()),

@@ -180,6 +180,8 @@ pub struct MemberView {
     pub member_number: u32,
     /// Its health now.
     pub health: MemberHealth,
+    /// When the identity first got its number, seconds since the Unix epoch.
+    pub registered_unix: u64,
     /// Its last registration or heartbeat, seconds since the Unix epoch.
     pub last_seen_unix: u64,
     /// The exporter version it last reported.

@@ -293,7 +293,7 @@ fn state_round_trips_through_the_store() {
     )
     .unwrap();
     r.remove(&group("site-a"), &id("b"));
-    let saved = FleetState::of(&r, &key);
+    let saved = FleetState::of(&r, &key).stopped_cleanly();
     store.save(&saved).unwrap();
     drop(store);
 

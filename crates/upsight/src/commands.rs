@@ -16,7 +16,7 @@ pub(crate) async fn dispatch(command: Command) -> u8 {
         Command::Fleet { config } => fleet(&config).await,
         Command::CheckConfig { file } => Ok(check_config(&file)),
         Command::Sim { listen, files } => sim(&listen.to_string(), &files).await,
-        Command::Demo => demo().await,
+        Command::Demo => crate::demo::demo().await,
     };
     result.unwrap_or_else(|(code, error)| {
         tracing::error!("{error:#}");
@@ -24,7 +24,7 @@ pub(crate) async fn dispatch(command: Command) -> u8 {
     })
 }
 
-type Failure = (u8, anyhow::Error);
+pub(crate) type Failure = (u8, anyhow::Error);
 
 fn env_lookup(key: &str) -> Option<String> {
     std::env::var(key).ok()
@@ -39,7 +39,7 @@ fn load(path: &Path) -> Result<Config, Failure> {
     })
 }
 
-async fn bind(addr: &str) -> Result<TcpListener, Failure> {
+pub(crate) async fn bind(addr: &str) -> Result<TcpListener, Failure> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| (EX_TEMPFAIL, anyhow::anyhow!("cannot listen on {addr}: {e}")))
@@ -185,79 +185,8 @@ fn device_name(file: &Path) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-async fn demo() -> Result<u8, Failure> {
-    let start_failed = |what: &str, e: std::io::Error| {
-        (EX_TEMPFAIL, anyhow::anyhow!("cannot start the {what}: {e}"))
-    };
-    let sim = upsight_sim::demo::simulator()
-        .bind("127.0.0.1:0")
-        .await
-        .map_err(|e| start_failed("NUT simulator", e))?;
-    let stop = tokio_util::sync::CancellationToken::new();
-    let agent = upsight_sim::snmp::demo_agent()
-        .with_shutdown(stop.clone())
-        .bind("127.0.0.1:0")
-        .await
-        .map_err(|e| start_failed("SNMP simulator", e))?;
-    let snmp = agent.local_addr();
-    let viewer = demo_token()?;
-    let admin = demo_token()?;
-    let mut text = format!(
-        "listen = \"127.0.0.1:0\"\ninterval = \"2s\"\n\
-         [http]\nviewer_token = \"{viewer}\"\nadmin_token = \"{admin}\"\n\
-         [[nut]]\naddress = \"{}\"\n",
-        sim.addr()
-    );
-    for (community, _) in upsight_sim::snmp::demo_snmp_devices() {
-        text.push_str(&format!(
-            "[[snmp]]\nname = \"{community}\"\naddress = \"{snmp}\"\ncommunity = \"{community}\"\n"
-        ));
-    }
-    let config = Config::parse(&text, &|_| None)
-        .map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("demo configuration: {e}")))?;
-    let listener = bind("127.0.0.1:0").await?;
-    let exporter = listener.local_addr().map_err(|e| (EX_SOFTWARE, e.into()))?;
-    print_lines(&[
-        ("nut-simulator", format!("nut://{}", sim.addr())),
-        ("snmp-simulator", format!("snmp://{snmp}")),
-        ("exporter-site-a", format!("http://{exporter}")),
-        ("metrics", format!("http://{exporter}/metrics")),
-        ("dashboard", format!("http://{exporter}/?token={viewer}")),
-        ("viewer-token", viewer.clone()),
-        ("admin-token", admin.clone()),
-    ]);
-    tracing::info!(
-        "Demo running: the 'branch' UPS (NUT) loses mains power about every 90 seconds, \
-         'closet-apc' (SNMP) for 20 seconds every 2 minutes. Ctrl-C stops."
-    );
-    let outages = tokio::spawn(upsight_sim::snmp::demo_outage_loop(
-        agent,
-        "closet-apc",
-        std::time::Duration::from_secs(120),
-        std::time::Duration::from_secs(20),
-        stop.clone(),
-    ));
-    let result = upsight_exporter::run(config, listener, shutdown_signal()).await;
-    stop.cancel();
-    let _ = outages.await;
-    result.map_err(|e| (EX_SOFTWARE, anyhow::anyhow!("exporter failed: {e}")))?;
-    Ok(EX_OK)
-}
-
-/// A fresh random token for the demo: 32 random bytes, hex (64 characters).
-fn demo_token() -> Result<String, Failure> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        (
-            EX_SOFTWARE,
-            anyhow::anyhow!("no randomness for the demo tokens: {e}"),
-        )
-    })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// Prints `NAME URL` lines on stdout (a contract: scripts read them).
-fn print_lines(lines: &[(&str, String)]) {
+pub(crate) fn print_lines(lines: &[(&str, String)]) {
     let mut out = std::io::stdout().lock();
     for (name, url) in lines {
         let _ = writeln!(out, "{name} {url}");
@@ -266,7 +195,7 @@ fn print_lines(lines: &[(&str, String)]) {
 }
 
 /// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -127,9 +127,23 @@ fn http_get(url: &str, path: &str) -> String {
     body
 }
 
+fn http_get_with(url: &str, path: &str, token: &str) -> String {
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    assert!(addr.ip().is_loopback());
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    std::io::Write::write_all(&mut s, req.as_bytes()).unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body
+}
+
 #[test]
 fn demo_prints_its_urls_and_serves_every_demo_device() {
-    let (mut child, lines) = start(&["demo"], 4);
+    let (mut child, lines) = start(&["demo"], 12);
     let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -137,7 +151,15 @@ fn demo_prints_its_urls_and_serves_every_demo_device() {
             "nut-simulator",
             "snmp-simulator",
             "exporter-site-a",
-            "metrics"
+            "metrics",
+            "dashboard",
+            "exporter-site-b",
+            "exporter-site-c",
+            "fleet",
+            "fleet-dashboard",
+            "viewer-token",
+            "admin-token",
+            "fleet-viewer-token"
         ]
     );
     let exporter = &lines[2].1;
@@ -160,8 +182,34 @@ fn demo_prints_its_urls_and_serves_every_demo_device() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The three sites joined the plane; site b is in an outage.
+    let fleet = &lines[7].1;
+    let token = &lines[11].1;
+    let mut view = serde_json::Value::Null;
+    while Instant::now() < deadline {
+        let reply = http_get_with(fleet, "/api/v1/fleet", token);
+        let json = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        view = serde_json::from_str(json).unwrap_or(serde_json::Value::Null);
+        if view["totals"]["members_up"] == 3 && view["totals"]["upses"] == 9 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(view["totals"]["members_up"], 3, "{view}");
+    let groups: Vec<&str> = view["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["site-a", "site-b", "site-c"]);
+    assert_eq!(view["groups"][1]["totals"]["upses_on_battery"], 1, "{view}");
+    assert_eq!(
+        view["groups"][1]["totals"]["upses_low_runtime"], 1,
+        "{view}"
+    );
     assert!(
         body.contains("ups_up{ups=\"branch\"} 1"),
         "demo devices not up:\n{body}"

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use upsight_model::UpsName;
 
+use super::fleet::RawFleet;
 use super::http::RawHttp;
 use super::secret::RawSecret;
 use super::snmp::RawSnmpDevice;
@@ -38,6 +39,9 @@ pub struct RawConfig {
     /// `[alerts]`: where events are sent.
     #[serde(default)]
     pub alerts: Option<crate::alert::RawAlerts>,
+    /// `[fleet]`: the control plane this exporter heartbeats to; absent: none.
+    #[serde(default)]
+    pub fleet: Option<RawFleet>,
 }
 
 /// One `[[nut]]` section as written.
@@ -87,6 +91,12 @@ impl RawConfig {
             self.listen = listen;
         }
         self.http.apply_env(env);
+        if self.fleet.is_none() && env(super::fleet::URL_ENV).is_some() {
+            self.fleet = Some(RawFleet::default());
+        }
+        if let Some(fleet) = &mut self.fleet {
+            fleet.apply_env(env);
+        }
         if let Some(dir) = env("UPSIGHT_STATE_DIR") {
             self.state_dir = Some(PathBuf::from(dir));
         }
@@ -162,6 +172,9 @@ impl RawConfig {
             Some(raw) => raw.validate(&mut err),
             None => Some(crate::alert::AlertConfig::default()),
         };
+        let fleet = self
+            .fleet
+            .map(|raw| raw.validate(&mut |key, message| err(format!("fleet.{key}"), message)));
         let mut snmp = Vec::new();
         for (i, raw) in self.snmp.into_iter().enumerate() {
             if let Some(device) = raw.validate(i, self.interval, &mut seen, &mut err) {
@@ -178,6 +191,7 @@ impl RawConfig {
                 price_per_kwh: self.price_per_kwh,
                 http,
                 alerts: alerts.unwrap_or_default(),
+                fleet: fleet.flatten(),
             }),
             _ => Err(ConfigErrors(errors)),
         }

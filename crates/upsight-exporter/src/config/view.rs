@@ -73,6 +73,14 @@ pub fn masked(config: &Config) -> Value {
         },
         "nut": nut,
         "snmp": snmp,
+        "fleet": config.fleet.as_ref().map(|f| json!({
+            "url": f.url.as_str(),
+            "group": f.group.as_str(),
+            "identity": f.identity.as_ref().map(|i| i.as_str()),
+            "token": MASK,
+            "scrape_target": f.scrape_target,
+            "timeout": humantime::format_duration(f.timeout).to_string(),
+        })),
     })
 }
 

@@ -107,3 +107,43 @@ fn identity_never_rendered_and_values_only_for_up_devices() {
     );
     assert!(text.ends_with("# EOF\n"));
 }
+
+#[test]
+fn fleet_series_only_with_a_fleet_and_every_reason_present() {
+    use crate::fleet::{FleetStatus, Reason};
+    let status = FleetStatus::default();
+    let mut without = String::new();
+    render(&fixed_snapshot(), &mut without).unwrap();
+    assert!(!without.contains("upsight_fleet"), "no [fleet], no series");
+    status.registered(Duration::from_secs(15));
+    status.heartbeat_ok(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    status.failed(true, Reason::Connect);
+    let mut out = String::new();
+    let counters = Arc::new(BTreeMap::new());
+    render_with(
+        &fixed_snapshot(),
+        counters,
+        None,
+        Some(status.counters()),
+        &mut out,
+    )
+    .unwrap();
+    for line in [
+        "# TYPE upsight_fleet_registered gauge\nupsight_fleet_registered 1.0\n",
+        "# TYPE upsight_fleet_registrations_sent counter\n",
+        "upsight_fleet_registrations_sent_total{result=\"ok\"} 1\n",
+        "upsight_fleet_registrations_sent_total{result=\"error\"} 0\n",
+        "upsight_fleet_heartbeats_sent_total{result=\"ok\"} 1\n",
+        "upsight_fleet_heartbeats_sent_total{result=\"error\"} 1\n",
+        "upsight_fleet_request_failures_total{reason=\"connect\"} 1\n",
+        "upsight_fleet_request_failures_total{reason=\"invalid_response\"} 0\n",
+        "upsight_fleet_last_heartbeat_success_timestamp_seconds 1700000000.0\n",
+        "upsight_fleet_heartbeat_interval_seconds 15.0\n",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    let reasons = out.matches("upsight_fleet_request_failures_total{").count();
+    assert_eq!(reasons, Reason::ALL.len(), "every reason, zeros included");
+    assert!(out.contains("# HELP upsight_fleet_registered "));
+    assert!(out.ends_with("# EOF\n"));
+}

@@ -106,8 +106,47 @@ pub fn render_reference() -> String {
         help::ALERT_FAILURES,
         reasons.join(", ")
     );
+    render_fleet(&mut out);
     render_snmp_profiles(&mut out);
     out
+}
+
+/// The heartbeat client's series (only with `[fleet]`).
+fn render_fleet(out: &mut String) {
+    use crate::fleet::Reason;
+    let reasons: Vec<_> = Reason::ALL
+        .iter()
+        .map(|r| format!("`{}`", r.as_str()))
+        .collect();
+    let _ = write!(
+        out,
+        "\n## Fleet heartbeat client\n\nPresent only when `[fleet]` is configured (see \
+         [operations.md](operations.md#joining-a-fleet)). No URL, identity or group is a label: \
+         the plane knows them, and Prometheus adds the target's own labels.\n\n\
+         | metric | type | labels | meaning |\n|---|---|---|---|\n\
+         | `{}` | gauge | | {} |\n\
+         | `{}_total` | counter | result | {} |\n\
+         | `{}_total` | counter | result | {} |\n\
+         | `{}_total` | counter | reason | {} |\n\
+         | `{}` | gauge | | {} |\n\
+         | `{}` | gauge | | {} |\n\
+         \n`result` takes exactly the values `ok` and `error`; `reason` exactly these: {}. \
+         These count what the exporter sent (hence `_sent`); \
+         the plane counts what it received in its own series.\n",
+        super::FLEET_REGISTERED,
+        help::FLEET_REGISTERED,
+        super::FLEET_REGISTRATIONS_FAMILY,
+        help::FLEET_REGISTRATIONS,
+        super::FLEET_HEARTBEATS_FAMILY,
+        help::FLEET_HEARTBEATS,
+        super::FLEET_FAILURES_FAMILY,
+        help::FLEET_FAILURES,
+        super::FLEET_LAST_SUCCESS,
+        help::FLEET_LAST_SUCCESS,
+        super::FLEET_INTERVAL,
+        help::FLEET_INTERVAL,
+        reasons.join(", ")
+    );
 }
 
 /// How SNMP devices reach the same metrics: each profile's objects and the NUT variable each

@@ -69,6 +69,7 @@ impl Registry {
             identity: identity.clone(),
             member_number: record.number,
             health: self.health_of(record, now),
+            registered_unix: record.registered_unix,
             last_seen_unix: record.last_seen_unix,
             software_version: record.software_version.clone(),
             scrape_target: record.scrape_target.clone(),

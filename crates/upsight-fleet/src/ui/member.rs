@@ -113,6 +113,11 @@ fn render_facts(page: &MemberPage<'_>) -> Html {
             "</dd></div>",
         )
         .element(
+            "<div><dt>Member since</dt><dd>",
+            &render_age(page.now, v.registered_unix),
+            "</dd></div>",
+        )
+        .element(
             "<div><dt>Version</dt><dd data-fact=\"software_version\">",
             &v.software_version,
             "</dd></div>",

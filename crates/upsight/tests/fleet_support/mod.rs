@@ -193,12 +193,15 @@ impl Reply {
 /// Sends `head` (request line and headers, without the blank line) and `body` as is; reads
 /// the whole response (the request should say `Connection: close`).
 pub(crate) fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(b"\r\n\r\n").unwrap();
+    try_raw(addr, head, body).unwrap()
+}
+
+/// [`raw`], with a connection or read failure as an error instead of a panic.
+pub(crate) fn try_raw(addr: SocketAddr, head: &str, body: &[u8]) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(b"\r\n\r\n")?;
     // The server may answer (413) and close before reading everything: ignore write errors.
     let _ = stream.write_all(body);
     let mut response = Vec::new();
@@ -206,16 +209,20 @@ pub(crate) fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Reply {
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let status = lines.next().unwrap_or("")[9..12].parse().unwrap();
+    let status = lines
+        .next()
+        .and_then(|l| l.get(9..12))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))?;
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Reply {
+    Ok(Reply {
         status,
         headers,
         body: body.to_owned(),
-    }
+    })
 }
 
 /// A request with optional bearer token and extra header lines, `Content-Length` framed.
@@ -227,6 +234,18 @@ pub(crate) fn send(
     extra: &[&str],
     body: &str,
 ) -> Reply {
+    try_send(addr, method, path, token, extra, body).unwrap()
+}
+
+/// [`send`], with a connection failure as an error instead of a panic.
+pub(crate) fn try_send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    extra: &[&str],
+    body: &str,
+) -> std::io::Result<Reply> {
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}",
@@ -239,7 +258,7 @@ pub(crate) fn send(
         head.push_str("\r\n");
         head.push_str(line);
     }
-    raw(addr, &head, body.as_bytes())
+    try_raw(addr, &head, body.as_bytes())
 }
 
 /// A registration request for `identity` in `group`, as JSON text.
