@@ -17,6 +17,15 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus scraping `target` (host:port) every second as job `upsight`.
     pub async fn start(target: &str) -> anyhow::Result<Option<Self>> {
+        Self::start_with(&format!(
+            "  - job_name: upsight\n    static_configs:\n      - targets: ['{target}']\n"
+        ))
+        .await
+    }
+
+    /// Starts Prometheus with `scrape_configs` (YAML list items, indented by two spaces),
+    /// scraping every second.
+    pub async fn start_with(scrape_configs: &str) -> anyhow::Result<Option<Self>> {
         let found = peers::which("prometheus");
         let candidates: Vec<&str> = found
             .as_deref()
@@ -29,7 +38,7 @@ impl Prometheus {
         let dir = tempfile::tempdir()?;
         let port = crate::free_port();
         let config = format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: upsight\n    static_configs:\n      - targets: ['{target}']\n"
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{scrape_configs}"
         );
         let path = dir.path().join("prometheus.yml");
         std::io::Write::write_all(&mut std::fs::File::create(&path)?, config.as_bytes())?;
