@@ -4,40 +4,7 @@
 
 use crate::api::dto::DeviceSummary;
 
-/// Shown for a value the device does not report (or a non-finite one).
-pub const MISSING: &str = "—";
-
-/// A 0..1 ratio as a whole percentage: `0.874` → `87 %`.
-pub fn render_percent(ratio: Option<f64>) -> String {
-    match ratio.filter(|r| r.is_finite()) {
-        // `+ 0.0` turns a negative zero into zero, as JavaScript's `String(-0)` does.
-        Some(r) => format!("{} %", (r * 100.0).round() + 0.0),
-        None => MISSING.to_owned(),
-    }
-}
-
-/// Seconds as `45 s`, `12 min 5 s` or `2 h 3 min`.
-pub fn render_duration(seconds: Option<f64>) -> String {
-    let Some(s) = seconds.filter(|s| s.is_finite() && *s >= 0.0) else {
-        return MISSING.to_owned();
-    };
-    // Saturating float-to-int cast: runtimes beyond u64 seconds do not exist.
-    let s = s.round() as u64;
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
-    }
-}
-
-/// `value` with `decimals` digits and a unit: `230.1 V`.
-pub fn render_unit(value: Option<f64>, decimals: usize, unit: &str) -> String {
-    match value.filter(|v| v.is_finite()) {
-        Some(v) if unit.is_empty() => format!("{v:.decimals$}"),
-        Some(v) => format!("{v:.decimals$} {unit}"),
-        None => MISSING.to_owned(),
-    }
-}
+pub use upsight_http::html::{MISSING, render_duration, render_percent, render_unit};
 
 /// Real power: `250 W`.
 pub fn render_watts(watts: Option<f64>) -> String {
