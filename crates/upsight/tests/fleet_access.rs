@@ -1,7 +1,8 @@
 //! `upsight fleet` access and abuse limits against the real binary: the token matrix with
 //! exact codes (rotation lists, `*_file`), per-IP limits with and without trusted proxies,
 //! the per-member heartbeat limit, the body cap (chunked too), the member cap, security
-//! headers on every error, and the plane's own `/metrics`. Loopback only, bounded waits.
+//! headers on every error, the CORS allowlist, and the plane's own `/metrics`. Loopback
+//! only, bounded waits.
 
 #![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a test failure
 
@@ -342,4 +343,47 @@ fn identity_conflicts_are_counted_in_metrics() {
     assert!(logs.contains("Identity conflict"), "{logs}");
     assert!(!logs.contains(&lease), "the lease is never logged");
     assert!(!logs.contains(INGEST), "tokens are never logged");
+}
+
+#[test]
+fn cors_answers_only_the_configured_origin() {
+    let config = lifted("allowed_origins = [\"https://ops.example.com\"]\n").replace(
+        "viewer_file = \"VIEWER_FILE\"",
+        &format!("viewer = \"{VIEWER}\""),
+    );
+    let mut plane = start(&config, &[]);
+    let addr = plane.addr().expect("started");
+    let preflight = |origin: &str| {
+        let headers = [
+            format!("Origin: {origin}"),
+            "Access-Control-Request-Method: GET".to_owned(),
+            "Access-Control-Request-Headers: authorization".to_owned(),
+        ];
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        send(addr, "OPTIONS", "/api/v1/fleet", None, &headers, "")
+    };
+    let listed = preflight("https://ops.example.com");
+    assert_eq!(listed.status, 204, "{:?}", listed.headers);
+    assert_eq!(
+        listed.header("access-control-allow-origin"),
+        Some("https://ops.example.com")
+    );
+    listed.assert_hardened();
+    let other = preflight("https://evil.example.net");
+    assert_ne!(other.status, 204);
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    other.assert_hardened();
+    let read = send(
+        addr,
+        "GET",
+        "/api/v1/fleet",
+        Some(VIEWER),
+        &["Origin: https://ops.example.com"],
+        "",
+    );
+    assert_eq!(read.status, 200);
+    assert_eq!(
+        read.header("access-control-allow-origin"),
+        Some("https://ops.example.com")
+    );
 }
