@@ -4,6 +4,8 @@
 //! site b's UPS on battery is visible under `group="site-b"`. Runs the real `upsight demo`
 //! binary; loopback only, bounded waits.
 
+#![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a test failure
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
