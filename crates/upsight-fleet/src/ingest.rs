@@ -13,8 +13,10 @@
 //! 4. (heartbeat only) the per-member limit, keyed by group and identity (429).
 //! 5. The registry, under its lock: 404 unknown member, 409 lease mismatch, 403 full.
 
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
@@ -35,8 +37,14 @@ use crate::metrics::{HeartbeatResult, RegisterResult};
 use crate::plane::Plane;
 use crate::{HeartbeatError, RegisterError};
 
-/// The per-member heartbeat limiter.
-pub(crate) type MemberLimiter = KeyedLimiter<(GroupName, MemberId)>;
+/// The per-member heartbeat limiter, keyed by [`member_key`].
+pub(crate) type MemberLimiter = KeyedLimiter<u64>;
+
+/// A member's limiter key: its group and identity hashed with the plane's random hasher
+/// (no allocation per heartbeat; keys of two members collide with odds of about 2^-64).
+pub(crate) fn member_key(hasher: &RandomState, group: &GroupName, identity: &MemberId) -> u64 {
+    hasher.hash_one((group, identity))
+}
 
 /// State of [`gate`].
 #[derive(Debug, Clone)]
@@ -171,7 +179,7 @@ pub(crate) async fn heartbeat(
             plane.metrics.heartbeat(HeartbeatResult::Invalid);
             ApiError::BadRequest(format!("invalid heartbeat: {e}").into())
         })?;
-    let key = (hb.group.clone(), hb.identity.clone());
+    let key = member_key(&plane.limit_hasher, &hb.group, &hb.identity);
     if let Err(limited) = plane.heartbeat_limit.check(key, Instant::now()) {
         plane.metrics.heartbeat(HeartbeatResult::RateLimited);
         tracing::debug!(group = %hb.group, identity = %hb.identity, %peer,
@@ -208,6 +216,6 @@ pub(crate) async fn heartbeat(
     }
     plane.metrics.heartbeat(HeartbeatResult::Accepted);
     tracing::trace!(group = %hb.group, identity = %hb.identity, %peer, "Heartbeat accepted.");
-    plane.changed.notify_one();
+    plane.seen.store(true, Ordering::Release);
     Ok(StatusCode::NO_CONTENT)
 }

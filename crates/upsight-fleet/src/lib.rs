@@ -26,7 +26,8 @@ pub use error::{HeartbeatError, RegisterError};
 pub use lease::{LeaseKey, RandomError};
 pub use registry::{HeartbeatOutcome, Registration, Registry};
 pub use server::{
-    FLUSH_WINDOW, LoadedState, MAX_BODY_BYTES, RunError, STATE_NAME, open_state, run,
+    FLUSH_WINDOW, LoadedState, MAX_BODY_BYTES, RunError, SEEN_SAVE_PERIOD, STATE_NAME, open_state,
+    run,
 };
 pub use state::{FleetState, SetupError, UNCLEAN_NUMBER_GAP};
 pub use view::{

@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
+use std::hash::RandomState;
+
 use tokio::sync::Notify;
-use upsight_http::TokenSet;
+use upsight_http::{RateLimitConfig, TokenSet};
 use upsight_model::{GroupName, MemberId};
 
 use crate::ingest::MemberLimiter;
@@ -21,15 +23,41 @@ pub(crate) struct Plane {
     pub(crate) ingest: Option<TokenSet>,
     pub(crate) changed: Notify,
     pub(crate) is_ready: AtomicBool,
+    /// A heartbeat was accepted since the last save (saved every `SEEN_SAVE_PERIOD`).
+    pub(crate) seen: AtomicBool,
     /// Counters for `/metrics`.
     pub(crate) metrics: PlaneMetrics,
     /// Whether the state is saved to a file (the save metrics are shown).
     pub(crate) is_persistent: bool,
+    /// Seeds the per-member limiter keys.
+    pub(crate) limit_hasher: RandomState,
     /// Per member on heartbeats.
     pub(crate) heartbeat_limit: MemberLimiter,
 }
 
 impl Plane {
+    /// A plane serving `registry`, not ready yet.
+    pub(crate) fn new(
+        registry: Registry,
+        key: LeaseKey,
+        ingest: Option<TokenSet>,
+        heartbeat_limit: RateLimitConfig,
+        is_persistent: bool,
+    ) -> Self {
+        Self {
+            registry: Mutex::new(registry),
+            key,
+            ingest,
+            changed: Notify::new(),
+            is_ready: AtomicBool::new(false),
+            seen: AtomicBool::new(false),
+            metrics: PlaneMetrics::default(),
+            is_persistent,
+            limit_hasher: RandomState::new(),
+            heartbeat_limit: MemberLimiter::new(heartbeat_limit),
+        }
+    }
+
     pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }

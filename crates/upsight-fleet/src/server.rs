@@ -14,26 +14,29 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use upsight_http::{Credentials, Exposure, Hardening, HttpConfig, TrustedProxies};
 use upsight_store::{Store, StoreError};
 
-use crate::ingest::{IngestGate, MemberLimiter};
-use crate::metrics::PlaneMetrics;
+use crate::ingest::IngestGate;
 use crate::plane::Plane;
 use crate::{FleetConfig, FleetState, SetupError, api, ingest};
 
-/// At most one state save per window, off the request path.
+/// A registration or removal is saved within this window (saves are coalesced and off the
+/// request path).
 pub const FLUSH_WINDOW: Duration = Duration::from_secs(1);
+
+/// How often heartbeats alone (new last-seen times) are saved. A heartbeat is not worth a
+/// rewrite of the whole file: after a restart, members heartbeat again within one interval.
+pub const SEEN_SAVE_PERIOD: Duration = Duration::from_secs(60);
 
 /// The state file's name in `state_dir` (`fleet.json`, locked through `fleet.lock`).
 pub const STATE_NAME: &str = "fleet";
@@ -106,16 +109,13 @@ pub async fn run(
         );
     }
     let (registry, key) = state.into_registry(config.registry.clone())?;
-    let plane = Arc::new(Plane {
-        registry: Mutex::new(registry),
+    let plane = Arc::new(Plane::new(
+        registry,
         key,
-        ingest: config.ingest.clone(),
-        changed: Notify::new(),
-        is_ready: AtomicBool::new(false),
-        metrics: PlaneMetrics::default(),
-        is_persistent: store.is_some(),
-        heartbeat_limit: MemberLimiter::new(config.http.heartbeat_limit),
-    });
+        config.ingest.clone(),
+        config.http.heartbeat_limit,
+        store.is_some(),
+    ));
     let store = store.map(Arc::new);
     if let Some(store) = &store {
         // Before anything is handed out: the lease key must be on disk before any lease made
@@ -146,18 +146,25 @@ pub async fn run(
     served.map_err(RunError::Serve)
 }
 
-/// Saves whenever the registry changed, at most once per [`FLUSH_WINDOW`], then once more on
-/// `cancel`.
+/// Saves [`FLUSH_WINDOW`] after a registration or removal (coalescing what comes meanwhile),
+/// and every [`SEEN_SAVE_PERIOD`] when only heartbeats came (they change nothing but
+/// last-seen times); once more on `cancel`.
 async fn save_loop(plane: Arc<Plane>, store: Arc<Store<FleetState>>, cancel: CancellationToken) {
     loop {
-        tokio::select! {
+        let is_membership_change = tokio::select! {
             () = cancel.cancelled() => break,
-            () = plane.changed.notified() => {}
+            () = plane.changed.notified() => true,
+            () = tokio::time::sleep(SEEN_SAVE_PERIOD) => false,
+        };
+        if is_membership_change {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(FLUSH_WINDOW) => {}
+            }
+        } else if !plane.seen.swap(false, Ordering::AcqRel) {
+            continue;
         }
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep(FLUSH_WINDOW) => {}
-        }
+        plane.seen.store(false, Ordering::Release);
         save(&plane, &store, false).await;
     }
     save(&plane, &store, true).await;

@@ -17,7 +17,7 @@ use crate::{ConfigError, LeaseKey, RandomError, Registry, RegistryConfig};
 /// The fleet plane's persisted state: schema `"upsight-fleet"`, version 2.
 ///
 /// Versions: 1 (first release); 2 adds `registered_unix` to every member (migrated from 1
-/// as its `last_seen_unix`).
+/// as its `last_seen_unix`), the clean-stop marker, and no longer keeps device summaries.
 ///
 /// Load it with `Store::<FleetState>::open`, turn it into a live [`Registry`] with
 /// [`FleetState::into_registry`], and save [`FleetState::of`] the registry (a copy taken under
@@ -70,7 +70,10 @@ pub(crate) struct MemberRecord {
     pub(crate) software_version: String,
     /// Where Prometheus can scrape it, if it said.
     pub(crate) scrape_target: Option<String>,
-    /// The device summaries of its latest heartbeat.
+    /// The device summaries of its latest heartbeat. Not saved: they are about now, and the
+    /// member's next heartbeat (within one interval) brings them back; the file stays small
+    /// (about 300 bytes a member) whatever the members report.
+    #[serde(skip)]
     pub(crate) devices: Vec<DeviceSummaryV1>,
 }
 
@@ -160,8 +163,9 @@ impl upsight_store::Schema for FleetState {
     }
 }
 
-/// Version 1 → 2: every member gets `registered_unix` = its `last_seen_unix`. Anything else
-/// is left as it is (the typed load that follows checks it).
+/// Version 1 → 2: every member gets `registered_unix` = its `last_seen_unix` and loses its
+/// `devices` (no longer kept). Anything else is left as it is (the typed load that follows
+/// checks it).
 fn v1_to_v2(mut data: Value) -> Result<Value, MigrationError> {
     let invalid = |what: &str| MigrationError::Invalid {
         from: 1,
@@ -184,6 +188,7 @@ fn v1_to_v2(mut data: Value) -> Result<Value, MigrationError> {
                 invalid(&format!("member {name}/{identity} has no last_seen_unix"))
             })?;
             record.insert("registered_unix".to_owned(), seen);
+            record.remove("devices");
         }
     }
     Ok(data)
@@ -231,7 +236,7 @@ mod tests {
         let json = r#"{"lease_key":null,"groups":{"g":{"next_number":2,"members":{"m":{
             "number":1,"lease_digest":"0000000000000000000000000000000000000000000000000000000000000000",
             "registered_unix":0,"last_seen_unix":18446744073709551615,"software_version":"0.1.0",
-            "scrape_target":null,"devices":[]}}}}}"#;
+            "scrape_target":null}}}}}"#;
         let state: FleetState = serde_json::from_str(json).unwrap();
         let (registry, _) = state.into_registry(RegistryConfig::default()).unwrap();
         let view = registry.fleet(SystemTime::UNIX_EPOCH);

@@ -127,8 +127,8 @@ pub(crate) fn encode<S: Schema>(
         saved_at: format_rfc3339(now),
         data: &data,
     };
-    let mut bytes =
-        serde_json::to_vec_pretty(&envelope).map_err(|e| encode_error(e.to_string()))?;
+    // Compact: a state file is read by the program; `jq .` pretty-prints it for a person.
+    let mut bytes = serde_json::to_vec(&envelope).map_err(|e| encode_error(e.to_string()))?;
     bytes.push(b'\n');
     let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if size > MAX_FILE_BYTES {

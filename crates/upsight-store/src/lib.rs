@@ -13,7 +13,8 @@
 //!   [`MAX_FILE_BYTES`] is refused with a typed error and left byte-for-byte untouched.
 //!   A migrated file is rewritten only by the next save, which first keeps the old file as
 //!   `<name>.json.v<N>.bak` (the only backup the store makes). `saved_at` is informational:
-//!   RFC 3339 text or unix seconds are accepted, neither is interpreted.
+//!   RFC 3339 text or unix seconds are accepted, neither is interpreted. Files are written as
+//!   compact JSON (`jq .` shows them indented).
 //! - **Atomic and durable.** [`Store::save`] writes a temp file in the same directory, syncs it,
 //!   renames it over the state file and syncs the directory: after a crash the file holds the
 //!   old state or the new one, never a mix. Temp files left by a crash are removed by the next

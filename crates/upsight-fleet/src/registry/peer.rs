@@ -34,7 +34,13 @@ impl PeerLog {
             self.conflicts_total += 1;
         }
         if is_proven {
-            self.seen.insert(member.clone(), (peer, now));
+            // The common case (a heartbeat from the known address) allocates nothing.
+            match self.seen.get_mut(member) {
+                Some(entry) => *entry = (peer, now),
+                None => {
+                    self.seen.insert(member.clone(), (peer, now));
+                }
+            }
         }
         is_conflict
     }

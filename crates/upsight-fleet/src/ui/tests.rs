@@ -3,8 +3,7 @@
 //! `server::router` (viewer-gated pages, open login page and assets).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
@@ -12,12 +11,9 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::json;
-use tokio::sync::Notify;
 use tower::ServiceExt;
 use upsight_http::html::Html;
-use upsight_http::{
-    Credentials, Exposure, Hardening, HttpConfig, KeyedLimiter, RateLimitConfig, TokenSet,
-};
+use upsight_http::{Credentials, Exposure, Hardening, HttpConfig, RateLimitConfig, TokenSet};
 use upsight_model::{HeartbeatV1, RegisterRequestV1};
 
 use super::global::render_fleet_page;
@@ -243,16 +239,17 @@ fn every_value_is_escaped() {
 
 fn app() -> axum::Router {
     let (registry, key) = registry(SystemTime::now());
-    let plane = Arc::new(Plane {
-        registry: Mutex::new(registry),
+    let plane = Plane::new(
+        registry,
         key,
-        ingest: Some(TokenSet::parse_list(INGEST).unwrap()),
-        changed: Notify::new(),
-        is_ready: AtomicBool::new(true),
-        metrics: crate::metrics::PlaneMetrics::default(),
-        is_persistent: false,
-        heartbeat_limit: KeyedLimiter::new(RateLimitConfig::default()),
-    });
+        Some(TokenSet::parse_list(INGEST).unwrap()),
+        RateLimitConfig::default(),
+        false,
+    );
+    plane
+        .is_ready
+        .store(true, std::sync::atomic::Ordering::Release);
+    let plane = Arc::new(plane);
     let credentials = Credentials {
         viewer: Some(TokenSet::parse_list(VIEWER).unwrap()),
         ..Credentials::default()

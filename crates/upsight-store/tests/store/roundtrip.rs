@@ -60,9 +60,10 @@ fn file_is_a_readable_envelope() {
         "{saved_at}"
     );
     assert!(
-        text.starts_with("{\n  \"schema\": \"test-exporter\",\n  \"version\": 1,"),
-        "{text}"
+        text.starts_with("{\"schema\":\"test-exporter\",\"version\":1,") && text.ends_with("}\n"),
+        "compact, one line, header first: {text}"
     );
+    assert_eq!(text.lines().count(), 1, "{text}");
 }
 
 #[test]
