@@ -88,6 +88,21 @@ pub enum SetupError {
     Random(#[from] RandomError),
 }
 
+impl MemberRecord {
+    /// A copy without the device summaries.
+    fn without_devices(&self) -> Self {
+        Self {
+            number: self.number,
+            lease_digest: self.lease_digest.clone(),
+            registered_unix: self.registered_unix,
+            last_seen_unix: self.last_seen_unix,
+            software_version: self.software_version.clone(),
+            scrape_target: self.scrape_target.clone(),
+            devices: Vec::new(),
+        }
+    }
+}
+
 impl GroupRecord {
     pub(crate) fn new() -> Self {
         Self {
@@ -99,10 +114,29 @@ impl GroupRecord {
 
 impl FleetState {
     /// The state to save for `registry` and `key`.
+    ///
+    /// Device summaries are left out (they are not saved), so the copy taken under the lock
+    /// costs only what is written.
     pub fn of(registry: &Registry, key: &LeaseKey) -> Self {
+        let groups = registry
+            .groups()
+            .iter()
+            .map(|(name, group)| {
+                let members = group
+                    .members
+                    .iter()
+                    .map(|(identity, m)| (identity.clone(), m.without_devices()))
+                    .collect();
+                let record = GroupRecord {
+                    next_number: group.next_number,
+                    members,
+                };
+                (name.clone(), record)
+            })
+            .collect();
         Self {
             lease_key: Some(key.clone()),
-            groups: registry.groups().clone(),
+            groups,
             stopped_cleanly: false,
         }
     }

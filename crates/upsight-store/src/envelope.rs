@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -16,24 +17,33 @@ const MAX_FOUND_SCHEMA_CHARS: usize = 64;
 
 /// The envelope as read. Unknown fields are refused: a newer writer that adds envelope fields
 /// bumps the version, and `save` would otherwise drop them silently.
+///
+/// Read first with `D` = [`IgnoredAny`] (the header only; the data is skipped, not built),
+/// then with the current schema's type directly, or with a [`Value`] when it must migrate.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawEnvelope {
+struct RawEnvelope<D> {
     schema: String,
     version: u64,
     /// Informational: RFC 3339 text or unix seconds, type-checked but not interpreted.
     #[serde(default)]
     saved_at: Option<Value>,
-    data: Value,
+    data: D,
 }
 
 /// The envelope as written.
 #[derive(Serialize)]
-struct EnvelopeRef<'a> {
+struct EnvelopeRef<'a, S> {
     schema: &'static str,
     version: u32,
     saved_at: String,
-    data: &'a Value,
+    data: &'a S,
+}
+
+/// The envelope's data as written, read back typed (the save's round-trip check).
+#[derive(Deserialize)]
+struct DataOf<S> {
+    data: S,
 }
 
 /// A state loaded from a file, with the version the file was in.
@@ -48,7 +58,7 @@ pub(crate) fn decode<S: Schema>(path: &Path, bytes: &[u8]) -> Result<Loaded<S>, 
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(corrupt(path, "the file is empty"));
     }
-    let raw: RawEnvelope = serde_json::from_slice(bytes)
+    let raw: RawEnvelope<IgnoredAny> = serde_json::from_slice(bytes)
         .map_err(|e| corrupt(path, format!("not a state envelope: {e}")))?;
     if raw.schema != S::NAME {
         return Err(StoreError::UnknownSchema {
@@ -78,8 +88,7 @@ pub(crate) fn decode<S: Schema>(path: &Path, bytes: &[u8]) -> Result<Loaded<S>, 
             });
         }
     };
-    let data = migrate::<S>(path, version, raw.data)?;
-    let state = serde_json::from_value(data).map_err(|e| {
+    let mismatch = |e: serde_json::Error| {
         corrupt(
             path,
             format!(
@@ -88,7 +97,19 @@ pub(crate) fn decode<S: Schema>(path: &Path, bytes: &[u8]) -> Result<Loaded<S>, 
                 S::VERSION
             ),
         )
-    })?;
+    };
+    if version == S::VERSION {
+        // The common case: straight into the typed state, no JSON tree in between.
+        let typed: RawEnvelope<S> = serde_json::from_slice(bytes).map_err(mismatch)?;
+        return Ok(Loaded {
+            state: typed.data,
+            version,
+        });
+    }
+    let raw: RawEnvelope<Value> = serde_json::from_slice(bytes)
+        .map_err(|e| corrupt(path, format!("not a state envelope: {e}")))?;
+    let data = migrate::<S>(path, version, raw.data)?;
+    let state = serde_json::from_value(data).map_err(mismatch)?;
     Ok(Loaded { state, version })
 }
 
@@ -118,17 +139,19 @@ pub(crate) fn encode<S: Schema>(
         path: path.to_owned(),
         detail: clip(&detail),
     };
-    let data = serde_json::to_value(state).map_err(|e| encode_error(e.to_string()))?;
-    S::deserialize(&data)
-        .map_err(|e| encode_error(format!("the state would not load back: {e}")))?;
     let envelope = EnvelopeRef {
         schema: S::NAME,
         version: S::VERSION,
         saved_at: format_rfc3339(now),
-        data: &data,
+        data: state,
     };
     // Compact: a state file is read by the program; `jq .` pretty-prints it for a person.
+    // Written straight from the state and read back typed: no JSON tree of the whole state is
+    // ever built (at 100 000 fleet members that tree alone is hundreds of MB).
     let mut bytes = serde_json::to_vec(&envelope).map_err(|e| encode_error(e.to_string()))?;
+    let checked = serde_json::from_slice::<DataOf<S>>(&bytes)
+        .map_err(|e| encode_error(format!("the state would not load back: {e}")))?;
+    drop(checked.data);
     bytes.push(b'\n');
     let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if size > MAX_FILE_BYTES {
