@@ -5,7 +5,7 @@
 //!
 //! 1. (register only) the per-IP limit of `upsight-http`, before anything else. Heartbeats are
 //!    exempt from it: a whole site of exporters may share one NAT address.
-//! 2. [`gate`]: the ingest token, before the body is read. A refused token is counted and
+//! 2. [`Ingest`]: the ingest token, before the body is read. A refused token is counted and
 //!    logged like every other authentication failure and charges the client's per-IP
 //!    failure bucket; once that is empty the answer is 429, so a token-guessing flood on the
 //!    heartbeat route is as cheap to refuse as on any other.
@@ -20,17 +20,15 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
-use axum::middleware::Next;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use tokio::time::Instant;
 use upsight_http::ratelimit::client_key;
-use upsight_http::{
-    ApiError, ClientIp, KeyedLimiter, RateLimitConfig, SecurityCounters, record_denial,
-};
+use upsight_http::{ApiError, ClientIp, KeyedLimiter, record_denial};
 use upsight_model::{GroupName, HeartbeatV1, MemberId, RegisterRequestV1};
 
 use crate::metrics::{HeartbeatResult, RegisterResult};
@@ -46,57 +44,49 @@ pub(crate) fn member_key(hasher: &RandomState, group: &GroupName, identity: &Mem
     hasher.hash_one((group, identity))
 }
 
-/// State of [`gate`].
-#[derive(Debug, Clone)]
-pub(crate) struct IngestGate {
-    pub(crate) plane: Arc<Plane>,
-    pub(crate) security: Arc<SecurityCounters>,
-    /// Per client IP, charged only by refused tokens.
-    pub(crate) failures: Arc<KeyedLimiter<IpAddr>>,
-}
+/// Proof that a request carries an ingest token (or that none is configured).
+///
+/// An extractor rather than a middleware layer: handlers take it before the body, so the token
+/// is checked before a byte of the body is read, without another layer per request. A refused
+/// token is counted and logged like every authentication failure and charges the client's
+/// per-IP failure budget; once that is empty the answer is 429.
+pub(crate) struct Ingest;
 
-impl IngestGate {
-    pub(crate) fn new(
-        plane: Arc<Plane>,
-        security: Arc<SecurityCounters>,
-        failures: RateLimitConfig,
-    ) -> Self {
-        Self {
-            plane,
-            security,
-            failures: Arc::new(KeyedLimiter::new(failures)),
-        }
-    }
-}
+impl FromRequestParts<Arc<Plane>> for Ingest {
+    type Rejection = Response;
 
-/// 401 unless the request carries an ingest token (open when none is configured); 429 once
-/// the client has spent its failure budget.
-pub(crate) async fn gate(State(gate): State<IngestGate>, req: Request, next: Next) -> Response {
-    let Some(tokens) = &gate.plane.ingest else {
-        return next.run(req).await;
-    };
-    let presented = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
-    if presented.is_some_and(|token| tokens.matches(token)) {
-        return next.run(req).await;
-    }
-    if req.uri().path() == HEARTBEAT_PATH {
-        gate.plane.metrics.heartbeat(HeartbeatResult::Unauthorized);
-    }
-    let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
-    if let Some(ip) = ip
-        && let Err(limited) = gate.failures.check(client_key(ip), Instant::now())
-    {
-        gate.security.record_rate_limited();
-        return ApiError::TooManyRequests {
-            retry_after: limited.retry_after,
+    async fn from_request_parts(
+        parts: &mut Parts,
+        plane: &Arc<Plane>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(tokens) = &plane.ingest else {
+            return Ok(Self);
+        };
+        let presented = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if presented.is_some_and(|token| tokens.matches(token)) {
+            return Ok(Self);
         }
-        .into_response();
+        if parts.uri.path() == HEARTBEAT_PATH {
+            plane.metrics.heartbeat(HeartbeatResult::Unauthorized);
+        }
+        let security = plane.security();
+        let ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
+        if let Some(ip) = ip
+            && let Err(limited) = plane.ingest_failures.check(client_key(ip), Instant::now())
+        {
+            security.record_rate_limited();
+            return Err(ApiError::TooManyRequests {
+                retry_after: limited.retry_after,
+            }
+            .into_response());
+        }
+        let request = Request::from_parts(parts.clone(), ());
+        record_denial(&security, &request, 401, "no or wrong ingest token");
+        Err(ApiError::Unauthorized.into_response())
     }
-    record_denial(&gate.security, &req, 401, "no or wrong ingest token");
-    ApiError::Unauthorized.into_response()
 }
 
 /// The heartbeat route's path (exempt from the per-IP limit).
@@ -113,6 +103,7 @@ fn peer_of(client: Option<Extension<ClientIp>>) -> Result<IpAddr, ApiError> {
 
 pub(crate) async fn register(
     State(plane): State<Arc<Plane>>,
+    _: Ingest,
     client: Option<Extension<ClientIp>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -168,6 +159,7 @@ pub(crate) async fn register(
 
 pub(crate) async fn heartbeat(
     State(plane): State<Arc<Plane>>,
+    _: Ingest,
     client: Option<Extension<ClientIp>>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {

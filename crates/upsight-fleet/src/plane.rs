@@ -7,8 +7,11 @@ use std::time::SystemTime;
 
 use std::hash::RandomState;
 
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::Notify;
-use upsight_http::{RateLimitConfig, TokenSet};
+
+use upsight_http::{KeyedLimiter, RateLimitConfig, SecurityCounters, TokenSet};
 use upsight_model::{GroupName, MemberId};
 
 use crate::ingest::MemberLimiter;
@@ -29,6 +32,10 @@ pub(crate) struct Plane {
     pub(crate) metrics: PlaneMetrics,
     /// Whether the state is saved to a file (the save metrics are shown).
     pub(crate) is_persistent: bool,
+    /// Per client IP, charged only by refused ingest tokens.
+    pub(crate) ingest_failures: KeyedLimiter<IpAddr>,
+    /// The hardening stack's security counters (set once the router is built).
+    pub(crate) security: OnceLock<Arc<SecurityCounters>>,
     /// Seeds the per-member limiter keys.
     pub(crate) limit_hasher: RandomState,
     /// Per member on heartbeats.
@@ -42,6 +49,7 @@ impl Plane {
         key: LeaseKey,
         ingest: Option<TokenSet>,
         heartbeat_limit: RateLimitConfig,
+        ingest_failures: RateLimitConfig,
         is_persistent: bool,
     ) -> Self {
         Self {
@@ -55,7 +63,14 @@ impl Plane {
             is_persistent,
             limit_hasher: RandomState::new(),
             heartbeat_limit: MemberLimiter::new(heartbeat_limit),
+            ingest_failures: KeyedLimiter::new(ingest_failures),
+            security: OnceLock::new(),
         }
+    }
+
+    /// The security counters (a fresh, unexported set before the router is built).
+    pub(crate) fn security(&self) -> Arc<SecurityCounters> {
+        Arc::clone(self.security.get_or_init(Arc::default))
     }
 
     pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {

@@ -244,6 +244,7 @@ fn app() -> axum::Router {
         key,
         Some(TokenSet::parse_list(INGEST).unwrap()),
         RateLimitConfig::default(),
+        RateLimitConfig::default(),
         false,
     );
     plane
