@@ -29,6 +29,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::routing::post;
 use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
 
 use crate::auth::{Auth, Gate, require};
 use crate::ratelimit::{IpLimit, KeyedLimiter};
@@ -187,21 +188,24 @@ impl Hardening {
         let slots = Arc::new(Semaphore::new(
             max_in_flight.clamp(1, Semaphore::MAX_PERMITS),
         ));
-        self.routes
-            .merge(sessions)
-            .fallback(error::not_found)
-            // Innermost first: each `.layer` wraps everything above it.
-            .layer(DefaultBodyLimit::max(max_body_bytes))
-            .layer(from_fn_with_state(max_body_bytes, limits::cap_body))
-            .layer(from_fn_with_state(request_timeout, limits::deadline))
-            .layer(from_fn_with_state(slots, limits::shed))
-            .layer(from_fn_with_state(ip_limit, ratelimit::limit))
+        let routes = self.routes.merge(sessions).fallback(error::not_found);
+        // The layers wrap the whole router once, as one tower service, rather than each route
+        // (`Router::layer`): a middleware then clones only its plain inner service per request,
+        // never a boxed route with every layer below it. Outermost first.
+        let hardened = ServiceBuilder::new()
+            .layer(map_response(headers::secure))
+            .layer(from_fn(error::flatten))
+            .layer(from_fn_with_state(Arc::new(self.config.cors), cors::apply))
             .layer(from_fn_with_state(
                 self.config.trusted_proxies,
                 client::resolve,
             ))
-            .layer(from_fn_with_state(Arc::new(self.config.cors), cors::apply))
-            .layer(from_fn(error::flatten))
-            .layer(map_response(headers::secure))
+            .layer(from_fn_with_state(ip_limit, ratelimit::limit))
+            .layer(from_fn_with_state(slots, limits::shed))
+            .layer(from_fn_with_state(request_timeout, limits::deadline))
+            .layer(from_fn_with_state(max_body_bytes, limits::cap_body))
+            .layer(DefaultBodyLimit::max(max_body_bytes))
+            .service(routes);
+        Router::new().fallback_service(hardened)
     }
 }
