@@ -49,13 +49,7 @@ impl Exporter {
 
     /// One scrape of /metrics, parsed.
     pub async fn scrape(&self) -> anyhow::Result<Samples> {
-        let response = scrape::get(self.addr, "/metrics").await?;
-        anyhow::ensure!(
-            response.status == 200,
-            "scrape answered {}",
-            response.status
-        );
-        Ok(Samples::parse(&response.body))
+        scrape::metrics(self.addr).await
     }
 
     /// Scrapes until `check` holds, every 100 ms, for at most `limit`. Returns the last scrape.
@@ -65,18 +59,7 @@ impl Exporter {
         what: &str,
         check: impl Fn(&Samples) -> bool,
     ) -> anyhow::Result<Samples> {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let samples = self.scrape().await?;
-            if check(&samples) {
-                return Ok(samples);
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "timed out after {limit:?} waiting for {what}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        scrape::wait_for_metrics(self.addr, limit, what, check, String::new).await
     }
 
     /// Stops the exporter and waits for it.

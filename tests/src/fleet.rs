@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use anyhow::{Context as _, ensure};
+use anyhow::Context as _;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
@@ -150,13 +150,7 @@ impl ExporterProcess {
 
     /// One scrape of `/metrics`, parsed.
     pub async fn scrape(&self) -> anyhow::Result<Samples> {
-        let response = scrape::get(self.addr, "/metrics").await?;
-        ensure!(
-            response.status == 200,
-            "scrape answered {}",
-            response.status
-        );
-        Ok(Samples::parse(&response.body))
+        scrape::metrics(self.addr).await
     }
 
     /// Scrapes every 100 ms until `check` holds, for at most `limit`; the last scrape.
@@ -166,18 +160,7 @@ impl ExporterProcess {
         what: &str,
         check: impl Fn(&Samples) -> bool,
     ) -> anyhow::Result<Samples> {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let samples = self.scrape().await?;
-            if check(&samples) {
-                return Ok(samples);
-            }
-            ensure!(
-                tokio::time::Instant::now() < deadline,
-                "timed out after {limit:?} waiting for {what}; stderr:\n{}",
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let context = || format!("; stderr:\n{}", self.stderr());
+        scrape::wait_for_metrics(self.addr, limit, what, check, context).await
     }
 }

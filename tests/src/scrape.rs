@@ -227,3 +227,38 @@ fn split_labels(inner: &str) -> Vec<&str> {
     }
     out
 }
+
+/// One scrape of `addr`'s `/metrics`, parsed; an error unless it answers 200.
+pub async fn metrics(addr: SocketAddr) -> anyhow::Result<Samples> {
+    let response = get(addr, "/metrics").await?;
+    anyhow::ensure!(
+        response.status == 200,
+        "scrape answered {}",
+        response.status
+    );
+    Ok(Samples::parse(&response.body))
+}
+
+/// Scrapes `addr` every 100 ms until `check` holds, for at most `limit`; the last scrape. The
+/// timeout error names `what` and ends with `context()` (e.g. the process's stderr).
+pub async fn wait_for_metrics(
+    addr: SocketAddr,
+    limit: Duration,
+    what: &str,
+    check: impl Fn(&Samples) -> bool,
+    context: impl Fn() -> String,
+) -> anyhow::Result<Samples> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let samples = metrics(addr).await?;
+        if check(&samples) {
+            return Ok(samples);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}{}",
+            context()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
