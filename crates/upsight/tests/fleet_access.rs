@@ -213,7 +213,7 @@ fn heartbeats_are_limited_per_member_not_per_ip() {
     // More heartbeats from this IP than its per-IP burst (5): other members are unaffected.
     let b_statuses: Vec<u16> = (0..2).map(|_| beat("exp-b", &b).status).collect();
     assert_eq!(b_statuses, [204, 204]);
-    // 2 registrations + 7 heartbeats from one IP with a per-IP burst of 5: heartbeats did not
+    // 2 registrations + 6 heartbeats from one IP with a per-IP burst of 5: heartbeats did not
     // spend it, reads still do.
     let reads: Vec<u16> = (0..4)
         .map(|_| send(addr, "GET", "/api/v1/fleet", Some(VIEWER), &[], "").status)
