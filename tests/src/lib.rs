@@ -6,6 +6,7 @@
 //! loud message on stderr, never silently.
 
 pub mod browser;
+pub mod clickhouse;
 pub mod exporter;
 pub mod fleet;
 pub mod fleet_plane;

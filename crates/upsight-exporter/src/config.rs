@@ -1,6 +1,7 @@
 //! Exporter configuration: TOML file, then `UPSIGHT_*` environment overrides, then validation
 //! into typed values. Unknown keys are errors; every error names the key path and the value.
 
+pub mod analytics;
 pub mod fleet;
 pub mod http;
 mod raw;
@@ -46,6 +47,8 @@ pub struct Config {
     pub alerts: crate::alert::AlertConfig,
     /// The fleet control plane to heartbeat to, if any.
     pub fleet: Option<fleet::FleetSettings>,
+    /// The ClickHouse sink, if configured.
+    pub analytics: Option<upsight_analytics::SinkConfig>,
 }
 
 /// One upsd server.

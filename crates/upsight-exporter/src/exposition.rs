@@ -1,7 +1,10 @@
 //! Renders a [`Snapshot`] as OpenMetrics text with prometheus-client: a [`Collector`] that
 //! encodes fresh const metrics from the snapshot on every scrape. Pure: no I/O, no clock.
 
+mod analytics;
 mod fleet;
+
+pub use analytics::AnalyticsCounters;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,7 +54,12 @@ pub const LONG_VERSION: &str = concat!(
 
 /// Appends the OpenMetrics exposition of `snapshot` (ending in `# EOF`) to `out`.
 pub fn render(snapshot: &Arc<Snapshot>, out: &mut String) -> std::fmt::Result {
-    render_with(snapshot, Arc::new(BTreeMap::new()), None, None, out)
+    render_with(
+        snapshot,
+        Arc::new(BTreeMap::new()),
+        Subsystems::default(),
+        out,
+    )
 }
 
 /// Alert delivery counters: per (target, outcome) and per (target, failure reason).
@@ -60,21 +68,30 @@ pub type AlertCounters = (
     Vec<(String, crate::alert::FailReason, u64)>,
 );
 
-/// Like [`render`], with the event, outage and energy counters of each device, the alert
-/// counters and the heartbeat client's counters (each when configured).
+/// The optional subsystems' counters, each present when configured.
+#[derive(Debug, Clone, Default)]
+pub struct Subsystems {
+    /// Alert deliveries.
+    pub alerts: Option<AlertCounters>,
+    /// The heartbeat client.
+    pub fleet: Option<FleetCounters>,
+    /// The ClickHouse sink.
+    pub analytics: Option<AnalyticsCounters>,
+}
+
+/// Like [`render`], with the event, outage and energy counters of each device and the
+/// optional subsystems' counters.
 pub fn render_with(
     snapshot: &Arc<Snapshot>,
     counters: Arc<BTreeMap<UpsName, DeviceCounters>>,
-    alerts: Option<AlertCounters>,
-    fleet: Option<FleetCounters>,
+    subsystems: Subsystems,
     out: &mut String,
 ) -> std::fmt::Result {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(SnapshotCollector(
         Arc::clone(snapshot),
         counters,
-        alerts,
-        fleet,
+        subsystems,
     )));
     prometheus_client::encoding::text::encode(out, &registry)
 }
@@ -83,8 +100,7 @@ pub fn render_with(
 struct SnapshotCollector(
     Arc<Snapshot>,
     Arc<BTreeMap<UpsName, DeviceCounters>>,
-    Option<AlertCounters>,
-    Option<FleetCounters>,
+    Subsystems,
 );
 
 type Enc<'a> = DescriptorEncoder<'a>;
@@ -114,11 +130,14 @@ impl Collector for SnapshotCollector {
         encode_measures(&mut enc, devices)?;
         encode_info(&mut enc, devices)?;
         encode_history(&mut enc, devices, &self.1)?;
-        if let Some(alerts) = &self.2 {
+        if let Some(alerts) = &self.2.alerts {
             encode_alerts(&mut enc, alerts)?;
         }
-        if let Some(fleet) = &self.3 {
+        if let Some(fleet) = &self.2.fleet {
             fleet::encode_fleet(&mut enc, fleet)?;
+        }
+        if let Some(analytics) = &self.2.analytics {
+            analytics::encode_analytics(&mut enc, analytics)?;
         }
         encode_self(&mut enc, devices, &self.0.sources)
     }

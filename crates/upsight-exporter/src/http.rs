@@ -20,7 +20,7 @@ use upsight_model::Snapshot;
 
 use crate::alert::{AlertSwitch, Alerter};
 use crate::config::Config;
-use crate::exposition::{CONTENT_TYPE, render_with};
+use crate::exposition::{AnalyticsCounters, CONTENT_TYPE, Subsystems, render_with};
 use crate::fleet::FleetStatus;
 use crate::poller::SnapshotHub;
 use crate::supervisor::Supervisor;
@@ -37,6 +37,7 @@ pub struct AppState {
     supervisor: Supervisor,
     alerter: Option<AlertSwitch>,
     fleet: Option<Arc<FleetStatus>>,
+    analytics: Option<(upsight_analytics::Sink, usize)>,
 }
 
 impl AppState {
@@ -57,7 +58,14 @@ impl AppState {
             supervisor,
             alerter: None,
             fleet: None,
+            analytics: None,
         }
+    }
+
+    /// The ClickHouse sink's counters are exported from `sink` (bounded at `capacity_rows`).
+    pub fn with_analytics(mut self, sink: upsight_analytics::Sink, capacity_rows: usize) -> Self {
+        self.analytics = Some((sink, capacity_rows));
+        self
     }
 
     /// The heartbeat client's counters are exported from `status`.
@@ -152,12 +160,20 @@ pub fn router(
     let metrics = Router::new()
         .route("/metrics", get(metrics))
         .with_state(state.clone());
+    let reader = config.analytics.as_ref().and_then(|a| {
+        upsight_analytics::Reader::new(&a.settings)
+            .map_err(|error| tracing::error!(%error, "Analytics reads unavailable."))
+            .ok()
+    });
+    let site = config.analytics.as_ref().map(|a| a.site.as_str());
+    let analytics = upsight_analytics::AnalyticsApi::new(reader, site, settings.viewer.is_some());
     let hardening = Hardening::new(http)
         .open(open)
         .metrics(metrics)
         .viewer(
             crate::api::read_router(state.clone())
-                .merge(crate::dashboard::viewer_router(state.clone())),
+                .merge(crate::dashboard::viewer_router(state.clone()))
+                .merge(upsight_analytics::api::exporter_router(analytics)),
         )
         .admin(crate::api::write_router(state));
     if hardening.bind_policy().is_closed() {
@@ -174,9 +190,15 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let snapshot = state.hub.current();
     let counters = Arc::new(state.tracker.counters());
     let mut body = String::with_capacity(64 * 1024);
-    let alerts = state.alerter().map(|a| (a.deliveries(), a.failures()));
-    let fleet = state.fleet.as_ref().map(|s| s.counters());
-    if render_with(&snapshot, counters, alerts, fleet, &mut body).is_err() {
+    let subsystems = Subsystems {
+        alerts: state.alerter().map(|a| (a.deliveries(), a.failures())),
+        fleet: state.fleet.as_ref().map(|s| s.counters()),
+        analytics: state
+            .analytics
+            .as_ref()
+            .map(|(sink, capacity)| AnalyticsCounters::of(sink, *capacity)),
+    };
+    if render_with(&snapshot, counters, subsystems, &mut body).is_err() {
         tracing::error!("Rendering the exposition failed.");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
     }

@@ -136,6 +136,12 @@ pub async fn run_with_state(
     };
     let alerter = alert::AlertSwitch::start(alerts, cancel.clone());
     tracker.set_alerter(alerter.clone());
+    let sink = config.analytics.as_ref().map(|settings| {
+        let sink = upsight_analytics::Sink::new(settings.clone());
+        tracker.set_analytics(sink.clone());
+        tasks.spawn(sink.clone().run(cancel.clone()));
+        (sink, settings.capacity_rows)
+    });
     supervisor.start(&mut tasks);
     let mut saver = None;
     if let Some(store) = store {
@@ -150,6 +156,9 @@ pub async fn run_with_state(
         .with_alerter(alerter);
     if let Some(status) = fleet {
         state = state.with_fleet(status);
+    }
+    if let Some((sink, capacity)) = sink {
+        state = state.with_analytics(sink, capacity);
     }
     let (app, _security) = http::router(state, &config, listen);
     let server_cancel = cancel.clone();

@@ -64,8 +64,36 @@ pub const FLEET_LAST_SUCCESS: &str = "upsight_fleet_last_heartbeat_success_times
 /// `upsight_fleet_heartbeat_interval_seconds`.
 pub const FLEET_INTERVAL: &str = "upsight_fleet_heartbeat_interval_seconds";
 
+/// `upsight_subsystem_up{subsystem}` (today `analytics`, present only when configured).
+pub const SUBSYSTEM_UP: &str = "upsight_subsystem_up";
+/// `upsight_analytics_rows_inserted_total`.
+pub const ANALYTICS_INSERTED_FAMILY: &str = "upsight_analytics_rows_inserted";
+/// `upsight_analytics_rows_dropped_total`.
+pub const ANALYTICS_DROPPED_FAMILY: &str = "upsight_analytics_rows_dropped";
+/// `upsight_analytics_queue_rows`.
+pub const ANALYTICS_QUEUE: &str = "upsight_analytics_queue_rows";
+/// `upsight_analytics_queue_capacity_rows`.
+pub const ANALYTICS_CAPACITY: &str = "upsight_analytics_queue_capacity_rows";
+/// `upsight_analytics_failures_total`.
+pub const ANALYTICS_FAILURES_FAMILY: &str = "upsight_analytics_failures";
+
 /// HELP texts of the fixed families.
 pub mod help {
+    /// `upsight_subsystem_up`.
+    pub const SUBSYSTEM_UP: &str = "1 while an optional subsystem works, else 0. analytics: the ClickHouse schema is in place and the latest insert succeeded (0 while the circuit breaker is open; polling and /metrics are never affected)";
+    /// `upsight_analytics_rows_inserted_total`.
+    pub const ANALYTICS_INSERTED: &str =
+        "Queued rows (raw variables, events, outages) ClickHouse acknowledged";
+    /// `upsight_analytics_rows_dropped_total`.
+    pub const ANALYTICS_DROPPED: &str = "Rows dropped instead of written: the queue was full (ClickHouse slow or down), or ClickHouse refused the batch three times";
+    /// `upsight_analytics_queue_rows`.
+    pub const ANALYTICS_QUEUE: &str =
+        "Rows waiting for ClickHouse, the batch being written included";
+    /// `upsight_analytics_queue_capacity_rows`.
+    pub const ANALYTICS_CAPACITY: &str =
+        "The queue bound in rows ([analytics] queue_rows); beyond it rows are dropped and counted";
+    /// `upsight_analytics_failures_total`.
+    pub const ANALYTICS_FAILURES: &str = "Failed ClickHouse inserts, schema attempts and retries";
     /// `ups_up`.
     pub const UP: &str = "1 if the latest poll of the device returned fresh data, else 0. Polling runs in the background (one poll shared by every reader; small UPS cards allow few connections)";
     /// `ups_stale`.

@@ -51,6 +51,8 @@ struct Inner {
     dirty: Notify,
     /// Where new events are sent, once set.
     alerter: std::sync::OnceLock<crate::alert::AlertSwitch>,
+    /// Where polls, events and finished outages are queued for ClickHouse, once set.
+    analytics: std::sync::OnceLock<upsight_analytics::Sink>,
     max_gap: Duration,
 }
 
@@ -68,6 +70,7 @@ impl Tracker {
                 points: Mutex::new(BTreeMap::new()),
                 dirty: Notify::new(),
                 alerter: std::sync::OnceLock::new(),
+                analytics: std::sync::OnceLock::new(),
                 max_gap,
             }),
         }
@@ -82,10 +85,17 @@ impl Tracker {
         let _ = self.inner.alerter.set(alerter);
     }
 
+    /// Queues every poll, event and finished outage for the analytical path from now on (set
+    /// once; later calls are ignored).
+    pub fn set_analytics(&self, sink: upsight_analytics::Sink) {
+        let _ = self.inner.analytics.set(sink);
+    }
+
     /// Folds one poll of `states` (every device a poller just polled), made at `now`.
     pub fn observe(&self, states: &[DeviceState], now: SystemTime) {
         let mut changed = false;
         let mut new_events = Vec::new();
+        let mut finished = Vec::new();
         {
             let mut guard = self.lock();
             let state = &mut *guard;
@@ -105,6 +115,9 @@ impl Tracker {
                     state.events.push(event);
                 }
                 if let Some(outage) = outage {
+                    if self.inner.analytics.get().is_some() {
+                        finished.push(outage.clone());
+                    }
                     state.outages.push(outage);
                 }
             }
@@ -120,6 +133,12 @@ impl Tracker {
             for event in &new_events {
                 alerter.notify(event);
             }
+        }
+        if let Some(sink) = self.inner.analytics.get() {
+            // Outside the state lock; each call only queues (or drops and counts).
+            sink.record_poll(states, now);
+            new_events.iter().for_each(|e| sink.record_event(e));
+            finished.iter().for_each(|o| sink.record_outage(o));
         }
         let mut points = self.inner.points.lock().unwrap_or_else(|e| e.into_inner());
         for device in states {

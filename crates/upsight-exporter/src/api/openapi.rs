@@ -47,10 +47,44 @@ fn object() -> Value {
     json!({ "type": "object" })
 }
 
+/// The analytical routes (ClickHouse): viewer token required even on loopback (403 without
+/// one), 404 without `[analytics]`, 503 when ClickHouse does not answer.
+fn analytics_paths(query: &dyn Fn(&str, Value, &str) -> Value) -> Value {
+    use upsight_analytics::api::{BATTERY_PATH, DEVICES_PATH, HISTORY_PATH, OUTAGES_PATH};
+    let device = json!({ "name": "device", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" } });
+    let from = query(
+        "from",
+        json!({ "type": "integer", "minimum": 0 }),
+        "Unix seconds, inclusive (default: `to` minus 24 h)",
+    );
+    let to = query(
+        "to",
+        json!({ "type": "integer", "minimum": 0 }),
+        "Unix seconds, exclusive (default: now)",
+    );
+    let limit = query(
+        "limit",
+        json!({ "type": "integer", "minimum": 1, "maximum": upsight_analytics::reads::MAX_ROWS }),
+        "most rows (default 1000)",
+    );
+    let mut paths = serde_json::Map::new();
+    paths.insert(DEVICES_PATH.into(), json!({ "get": op("Analytics: devices that reported this serial number, with their identity (serial, location, contact, addresses)", "analytics", &object(), &json!([
+        { "name": "serial", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": upsight_analytics::api::MAX_SERIAL_LEN } }
+    ])) }));
+    paths.insert(HISTORY_PATH.into(), json!({ "get": op("Analytics: every raw variable of every poll of a device over a period", "analytics", &object(), &json!([
+        device, from, to, limit, query("variable", json!({ "type": "string" }), "only this variable (NUT name or OID)")
+    ])) }));
+    paths.insert(BATTERY_PATH.into(), json!({ "get": op("Analytics: battery health per hour or day: average charge, runtime and runtime per full charge", "analytics", &object(), &json!([
+        device, from, to, query("bucket", json!({ "enum": ["hour", "day"] }), "bucket size (default day)")
+    ])) }));
+    paths.insert(OUTAGES_PATH.into(), json!({ "get": op("Analytics: finished outages of this site over a period, summarised and listed (newest first)", "analytics", &object(), &json!([from, to, limit])) }));
+    Value::Object(paths)
+}
+
 /// The document.
 pub fn build() -> Value {
     let query = |name: &str, schema: Value, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description });
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "upsight exporter API",
@@ -109,7 +143,13 @@ pub fn build() -> Value {
                 }
             }
         }
-    })
+    });
+    if let (Some(paths), Value::Object(extra)) =
+        (document["paths"].as_object_mut(), analytics_paths(&query))
+    {
+        paths.extend(extra);
+    }
+    document
 }
 
 /// The handler.
@@ -181,7 +221,10 @@ mod tests {
             .filter_map(|l| l.split('"').next())
             .collect();
         assert!(routed.len() >= 10, "{routed:?}");
-        for path in routed {
+        for path in routed
+            .into_iter()
+            .chain(upsight_analytics::api::EXPORTER_PATHS)
+        {
             assert!(
                 doc["paths"].get(path).is_some(),
                 "{path} is routed but not in openapi.json"

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use upsight_model::UpsName;
 
+use super::analytics::RawAnalytics;
 use super::fleet::RawFleet;
 use super::http::RawHttp;
 use super::secret::RawSecret;
@@ -42,6 +43,9 @@ pub struct RawConfig {
     /// `[fleet]`: the control plane this exporter heartbeats to; absent: none.
     #[serde(default)]
     pub fleet: Option<RawFleet>,
+    /// `[analytics]`: the ClickHouse sink; absent: none.
+    #[serde(default)]
+    pub analytics: Option<RawAnalytics>,
 }
 
 /// One `[[nut]]` section as written.
@@ -96,6 +100,12 @@ impl RawConfig {
         }
         if let Some(fleet) = &mut self.fleet {
             fleet.apply_env(env);
+        }
+        if self.analytics.is_none() && RawAnalytics::is_requested_by_env(env) {
+            self.analytics = Some(RawAnalytics::default());
+        }
+        if let Some(analytics) = &mut self.analytics {
+            analytics.apply_env(env);
         }
         if let Some(dir) = env("UPSIGHT_STATE_DIR") {
             self.state_dir = Some(PathBuf::from(dir));
@@ -172,9 +182,15 @@ impl RawConfig {
             Some(raw) => raw.validate(&mut err),
             None => Some(crate::alert::AlertConfig::default()),
         };
+        let fleet_group = self.fleet.as_ref().and_then(|f| f.group.clone());
         let fleet = self
             .fleet
             .map(|raw| raw.validate(&mut |key, message| err(format!("fleet.{key}"), message)));
+        let analytics = self.analytics.map(|raw| {
+            raw.validate(fleet_group.as_deref(), &mut |key, message| {
+                err(format!("analytics.{key}"), message);
+            })
+        });
         let mut snmp = Vec::new();
         for (i, raw) in self.snmp.into_iter().enumerate() {
             if let Some(device) = raw.validate(i, self.interval, &mut seen, &mut err) {
@@ -192,6 +208,7 @@ impl RawConfig {
                 http,
                 alerts: alerts.unwrap_or_default(),
                 fleet: fleet.flatten(),
+                analytics: analytics.flatten(),
             }),
             _ => Err(ConfigErrors(errors)),
         }

@@ -120,14 +120,11 @@ fn fleet_series_only_with_a_fleet_and_every_reason_present() {
     status.failed(true, Reason::Connect);
     let mut out = String::new();
     let counters = Arc::new(BTreeMap::new());
-    render_with(
-        &fixed_snapshot(),
-        counters,
-        None,
-        Some(status.counters()),
-        &mut out,
-    )
-    .unwrap();
+    let subsystems = Subsystems {
+        fleet: Some(status.counters()),
+        ..Subsystems::default()
+    };
+    render_with(&fixed_snapshot(), counters, subsystems, &mut out).unwrap();
     for line in [
         "# TYPE upsight_fleet_registered gauge\nupsight_fleet_registered 1.0\n",
         "# TYPE upsight_fleet_registrations_sent counter\n",
@@ -146,4 +143,40 @@ fn fleet_series_only_with_a_fleet_and_every_reason_present() {
     assert_eq!(reasons, Reason::ALL.len(), "every reason, zeros included");
     assert!(out.contains("# HELP upsight_fleet_registered "));
     assert!(out.ends_with("# EOF\n"));
+}
+
+#[test]
+fn analytics_series_only_with_analytics() {
+    let mut without = String::new();
+    render(&fixed_snapshot(), &mut without).unwrap();
+    assert!(!without.contains("analytics"), "no [analytics], no series");
+    let subsystems = Subsystems {
+        analytics: Some(AnalyticsCounters {
+            is_up: false,
+            queued_rows: 120,
+            capacity_rows: 1000,
+            inserted_rows: 5000,
+            dropped_rows: 7,
+            failures: 3,
+        }),
+        ..Subsystems::default()
+    };
+    let mut out = String::new();
+    render_with(
+        &fixed_snapshot(),
+        Arc::new(BTreeMap::new()),
+        subsystems,
+        &mut out,
+    )
+    .unwrap();
+    for line in [
+        "upsight_subsystem_up{subsystem=\"analytics\"} 0.0\n",
+        "upsight_analytics_rows_inserted_total 5000\n",
+        "upsight_analytics_rows_dropped_total 7\n",
+        "upsight_analytics_failures_total 3\n",
+        "upsight_analytics_queue_rows 120.0\n",
+        "upsight_analytics_queue_capacity_rows 1000.0\n",
+    ] {
+        assert!(out.contains(line), "{line} missing from\n{out}");
+    }
 }

@@ -107,6 +107,7 @@ pub fn render_reference() -> String {
         reasons.join(", ")
     );
     render_fleet(&mut out);
+    render_analytics(&mut out);
     render_snmp_profiles(&mut out);
     out
 }
@@ -146,6 +147,35 @@ fn render_fleet(out: &mut String) {
         super::FLEET_INTERVAL,
         help::FLEET_INTERVAL,
         reasons.join(", ")
+    );
+}
+
+fn render_analytics(out: &mut String) {
+    let _ = write!(
+        out,
+        "\n## Analytics sink\n\nPresent only when `[analytics]` is configured (see \
+         [analytics.md](analytics.md)). The detail itself (raw variables, serial numbers, \
+         locations) goes to ClickHouse only; none of it is a label or a value here.\n\n\
+         | metric | type | labels | meaning |\n|---|---|---|---|\n\
+         | `{}` | gauge | subsystem | {} |\n\
+         | `{}_total` | counter | | {} |\n\
+         | `{}_total` | counter | | {} |\n\
+         | `{}_total` | counter | | {} |\n\
+         | `{}` | gauge | | {} |\n\
+         | `{}` | gauge | | {} |\n\
+         \n`subsystem` takes the value `analytics`.\n",
+        super::SUBSYSTEM_UP,
+        help::SUBSYSTEM_UP,
+        super::ANALYTICS_INSERTED_FAMILY,
+        help::ANALYTICS_INSERTED,
+        super::ANALYTICS_DROPPED_FAMILY,
+        help::ANALYTICS_DROPPED,
+        super::ANALYTICS_FAILURES_FAMILY,
+        help::ANALYTICS_FAILURES,
+        super::ANALYTICS_QUEUE,
+        help::ANALYTICS_QUEUE,
+        super::ANALYTICS_CAPACITY,
+        help::ANALYTICS_CAPACITY,
     );
 }
 
