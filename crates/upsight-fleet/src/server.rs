@@ -234,12 +234,19 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
         .with_state((Arc::clone(&plane), security));
     let open = open.merge(crate::ui::open_router(Arc::clone(&plane)));
     let pages = crate::ui::viewer_router(Arc::clone(&plane));
+    let reader = config.analytics.as_ref().and_then(|settings| {
+        upsight_analytics::Reader::new(settings)
+            .map_err(|error| tracing::error!(%error, "Analytics reads unavailable."))
+            .ok()
+    });
+    let analytics = upsight_analytics::AnalyticsApi::new(reader, None, config.viewer.is_some());
     let read = Router::new()
         .route("/api/v1/fleet", get(api::fleet))
         .route("/api/v1/groups/{group}", get(api::group))
         .route("/api/v1/members/{group}/{identity}", get(api::member))
         .route("/api/v1/targets", get(api::targets))
         .with_state(plane)
-        .merge(metrics);
+        .merge(metrics)
+        .merge(upsight_analytics::api::fleet_router(analytics));
     hardening.open(open).viewer(read.merge(pages)).build()
 }

@@ -67,7 +67,13 @@ pub(crate) enum Command {
         files: Vec<PathBuf>,
     },
     /// Run everything on loopback with simulated UPSes and print the URLs.
-    Demo,
+    Demo {
+        /// Also write every reading, event, outage and device identity to this ClickHouse
+        /// (HTTP interface); credentials from `UPSIGHT_ANALYTICS_USER` and
+        /// `UPSIGHT_ANALYTICS_PASSWORD(_FILE)`.
+        #[arg(long, env = "UPSIGHT_ANALYTICS_URL")]
+        analytics_url: Option<String>,
+    },
 }
 
 /// Installs the tracing subscriber: stderr, `RUST_LOG` filter (default `info`).

@@ -16,7 +16,7 @@ pub(crate) async fn dispatch(command: Command) -> u8 {
         Command::Fleet { config } => fleet(&config).await,
         Command::CheckConfig { file } => Ok(check_config(&file)),
         Command::Sim { listen, files } => sim(&listen.to_string(), &files).await,
-        Command::Demo => crate::demo::demo().await,
+        Command::Demo { analytics_url } => crate::demo::demo(analytics_url).await,
     };
     result.unwrap_or_else(|(code, error)| {
         tracing::error!("{error:#}");

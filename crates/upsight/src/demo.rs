@@ -23,7 +23,14 @@ struct Tokens {
     fleet_viewer: String,
 }
 
-pub(crate) async fn demo() -> Result<u8, Failure> {
+/// The environment the demo's configurations see: only the ClickHouse credentials.
+fn analytics_env(key: &str) -> Option<String> {
+    key.starts_with("UPSIGHT_ANALYTICS_")
+        .then(|| std::env::var(key).ok())
+        .flatten()
+}
+
+pub(crate) async fn demo(analytics_url: Option<String>) -> Result<u8, Failure> {
     let start_failed = |what: &str, e: std::io::Error| {
         (EX_TEMPFAIL, anyhow::anyhow!("cannot start the {what}: {e}"))
     };
@@ -55,16 +62,22 @@ pub(crate) async fn demo() -> Result<u8, Failure> {
 
     let plane_listener = bind("127.0.0.1:0").await?;
     let plane = local(&plane_listener)?;
+    // With --analytics-url every exporter writes to ClickHouse (site = its group) and the
+    // plane reads from it; the URL is also the section's, so the env only adds credentials.
+    let analytics = analytics_url
+        .as_deref()
+        .map_or(String::new(), |url| format!("[analytics]\nurl = {url:?}\n"));
     let fleet_text = format!(
-        "listen = \"{plane}\"\n{HEARTBEAT}[tokens]\ningest = \"{}\"\nviewer = \"{}\"\n",
+        "listen = \"{plane}\"\n{HEARTBEAT}[tokens]\ningest = \"{}\"\nviewer = \"{}\"\n{analytics}",
         tokens.ingest, tokens.fleet_viewer
     );
-    let fleet_config = upsight_fleet::FleetConfig::parse(&fleet_text, &|_| None).map_err(|e| {
-        (
-            EX_SOFTWARE,
-            anyhow::anyhow!("demo fleet configuration: {e}"),
-        )
-    })?;
+    let fleet_config =
+        upsight_fleet::FleetConfig::parse(&fleet_text, &analytics_env).map_err(|e| {
+            (
+                EX_SOFTWARE,
+                anyhow::anyhow!("demo fleet configuration: {e}"),
+            )
+        })?;
     let loaded = upsight_fleet::open_state(&fleet_config)
         .map_err(|e| (EX_SOFTWARE, anyhow::Error::new(e)))?;
     let mut tasks = tokio::task::JoinSet::new();
@@ -100,10 +113,10 @@ pub(crate) async fn demo() -> Result<u8, Failure> {
              [http]\nviewer_token = \"{}\"\nadmin_token = \"{}\"\n\
              [fleet]\nurl = \"http://{plane}\"\ngroup = \"{site}\"\nidentity = \"{site}-exporter\"\n\
              token = \"{}\"\nscrape_target = \"{addr}\"\n\
-             [[nut]]\naddress = \"{nut}\"\n{extra}",
+             {analytics}[[nut]]\naddress = \"{nut}\"\n{extra}",
             tokens.viewer, tokens.admin, tokens.ingest
         );
-        let config = Config::parse(&text, &|_| None).map_err(|e| {
+        let config = Config::parse(&text, &analytics_env).map_err(|e| {
             (
                 EX_SOFTWARE,
                 anyhow::anyhow!("demo configuration for {site}: {e}"),
@@ -118,7 +131,7 @@ pub(crate) async fn demo() -> Result<u8, Failure> {
         exporters.push(addr);
     }
     let [a, b, c] = [exporters[0], exporters[1], exporters[2]];
-    print_lines(&[
+    let mut lines = vec![
         ("nut-simulator", format!("nut://{}", sim_a.addr())),
         ("snmp-simulator", format!("snmp://{snmp}")),
         ("exporter-site-a", format!("http://{a}")),
@@ -134,7 +147,11 @@ pub(crate) async fn demo() -> Result<u8, Failure> {
         ("viewer-token", tokens.viewer.clone()),
         ("admin-token", tokens.admin.clone()),
         ("fleet-viewer-token", tokens.fleet_viewer.clone()),
-    ]);
+    ];
+    if let Some(url) = &analytics_url {
+        lines.push(("analytics", url.clone()));
+    }
+    print_lines(&lines);
     tracing::info!(
         "Demo running: three sites join the fleet plane. Site a: 'branch' (NUT) loses mains \
          power about every 90 seconds, 'closet-apc' (SNMP) for 20 seconds every 2 minutes. \

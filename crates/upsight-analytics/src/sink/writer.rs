@@ -153,14 +153,9 @@ impl Writer {
         insert(&self.client, READINGS, &mut batch.readings, timeout).await?;
         insert(&self.client, EVENTS, &mut batch.events, timeout).await?;
         insert(&self.client, OUTAGES, &mut batch.outages, timeout).await?;
-        if let Some(devices) = batch.devices.take() {
-            let mut pending = Some(devices);
-            insert(&self.client, DEVICES, &mut pending, timeout)
-                .await
-                .inspect_err(|_| batch.devices = pending.take())?;
-            if let Some(written) = &batch.devices {
-                self.known.remember(written);
-            }
+        if let Some(devices) = batch.devices.clone() {
+            insert(&self.client, DEVICES, &mut batch.devices, timeout).await?;
+            self.known.remember(&devices);
         }
         debug_assert!(batch.is_done());
         Ok(())

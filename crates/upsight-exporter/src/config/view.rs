@@ -81,6 +81,19 @@ pub fn masked(config: &Config) -> Value {
             "scrape_target": f.scrape_target,
             "timeout": humantime::format_duration(f.timeout).to_string(),
         })),
+        "analytics": config.analytics.as_ref().map(|a| json!({
+            "url": a.settings.url,
+            "database": a.settings.database,
+            "user": a.settings.user,
+            "password": masked_opt(a.settings.password.as_ref()),
+            "ca_file": a.settings.ca_file.as_ref().map(|p| p.display().to_string()),
+            "timeout": humantime::format_duration(a.settings.timeout).to_string(),
+            "site": a.site,
+            "queue_rows": a.capacity_rows,
+            "batch_rows": a.batch_rows,
+            "flush_interval": humantime::format_duration(a.flush_interval).to_string(),
+            "retention": a.retention.map(|r| humantime::format_duration(r).to_string()),
+        })),
     })
 }
 

@@ -27,6 +27,8 @@ struct RawConfig {
     max_members: Option<usize>,
     #[serde(default)]
     http: RawHttp,
+    /// `[analytics]`: the ClickHouse the exporters write to, for the analytical reads.
+    analytics: Option<upsight_analytics::RawConnection>,
 }
 
 /// `[http]`: client addresses, browsers and rate limits.
@@ -86,6 +88,8 @@ pub struct FleetConfig {
     pub is_insecure: bool,
     /// `[http]`: proxies, CORS, rate limits, cookies.
     pub http: PlaneHttp,
+    /// `[analytics]`: where the analytical reads go; `None` answers them 404.
+    pub analytics: Option<upsight_analytics::Settings>,
 }
 
 /// The validated `[http]` section.
@@ -173,6 +177,9 @@ impl FleetConfig {
             err(path, e.to_string());
         }
         let http = raw.http.validate(registry.max_members.max(1), &mut err);
+        let analytics = raw.analytics.and_then(|connection| {
+            connection.validate(&mut |key, message| err(&format!("analytics.{key}"), message))
+        });
         let is_insecure = match env("UPSIGHT_FLEET_INSECURE").as_deref() {
             None | Some("" | "0") => false,
             Some("1") => true,
@@ -193,6 +200,7 @@ impl FleetConfig {
                 registry,
                 is_insecure,
                 http,
+                analytics,
             }),
             _ => Err(ConfigErrors(errors)),
         }
@@ -259,6 +267,12 @@ impl RawConfig {
         }
         if let Some(dir) = env("UPSIGHT_FLEET_STATE_DIR") {
             self.state_dir = Some(PathBuf::from(dir));
+        }
+        if self.analytics.is_none() && env(upsight_analytics::connection::URL_ENV).is_some() {
+            self.analytics = Some(upsight_analytics::RawConnection::default());
+        }
+        if let Some(analytics) = &mut self.analytics {
+            analytics.apply_env(env);
         }
         let t = &mut self.tokens;
         let pairs: [(&str, &mut Option<String>, &mut Option<PathBuf>); 3] = [
