@@ -426,4 +426,33 @@ mod tests {
         let unknown = FleetConfig::parse("colour = 1", &no_env).unwrap_err();
         assert!(unknown.to_string().contains("colour"), "{unknown}");
     }
+
+    #[test]
+    fn analytics_reads_take_the_connection_keys_and_env() {
+        let config = FleetConfig::parse(
+            "[analytics]\nurl = \"http://127.0.0.1:8123\"\ndatabase = \"ups\"\n",
+            &no_env,
+        )
+        .unwrap();
+        let analytics = config.analytics.unwrap();
+        assert_eq!(
+            (analytics.url.as_str(), analytics.database.as_str()),
+            ("http://127.0.0.1:8123", "ups")
+        );
+        assert!(FleetConfig::parse("", &no_env).unwrap().analytics.is_none());
+        let env = |k: &str| (k == "UPSIGHT_ANALYTICS_URL").then(|| "http://ch:8123".to_owned());
+        assert_eq!(
+            FleetConfig::parse("", &env).unwrap().analytics.unwrap().url,
+            "http://ch:8123"
+        );
+        // The sink's keys belong to the exporter.
+        let err = FleetConfig::parse(
+            "[analytics]\nurl = \"http://ch:8123\"\nqueue_rows = 5\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("queue_rows"), "{err}");
+        let err = FleetConfig::parse("[analytics]\nurl = \"ftp://ch\"\n", &no_env).unwrap_err();
+        assert!(err.to_string().starts_with("analytics.url: "), "{err}");
+    }
 }
