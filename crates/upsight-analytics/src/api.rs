@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -148,9 +149,30 @@ fn site_name(text: &str) -> Result<GroupName, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("site: {e}").into()))
 }
 
+/// The query string, checked after the fail-closed gate (so a caller without access learns
+/// nothing from parameter errors).
+fn params(query: Result<Query<RangeQuery>, QueryRejection>) -> Result<RangeQuery, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::BadRequest(e.body_text().into()))
+}
+
+/// The site a read covers: the exporter's own (a `site` parameter is refused), or on the
+/// plane the one asked for, else every site.
+fn scope(api: &AnalyticsApi, asked: Option<&str>) -> Result<Option<String>, ApiError> {
+    match (&api.site, asked) {
+        (Some(own), None) => Ok(Some(own.to_string())),
+        (Some(_), Some(_)) => Err(ApiError::BadRequest(
+            "site: an exporter reads only its own site".into(),
+        )),
+        (None, Some(site)) => Ok(Some(site_name(site)?.as_str().to_owned())),
+        (None, None) => Ok(None),
+    }
+}
+
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(unavailable)`
 fn unavailable(error: crate::AnalyticsError) -> ApiError {
-    ApiError::Unavailable(error.to_string())
+    ApiError::Unavailable(error.summary())
 }
 
 /// The exporter's own site (the plane has none: its queries name one).
@@ -164,27 +186,28 @@ fn own_site(api: &AnalyticsApi) -> Result<String, ApiError> {
 async fn own_history(
     State(api): State<AnalyticsApi>,
     Path(device): Path<String>,
-    Query(query): Query<RangeQuery>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let site = own_site(&api)?;
-    history(&api, &site, &device, &query).await
+    history(&api, &site, &device, query).await
 }
 
 async fn site_history(
     State(api): State<AnalyticsApi>,
     Path((site, device)): Path<(String, String)>,
-    Query(query): Query<RangeQuery>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    history(&api, &site, &device, &query).await
+    history(&api, &site, &device, query).await
 }
 
 async fn history(
     api: &AnalyticsApi,
     site: &str,
     device: &str,
-    query: &RangeQuery,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let reader = api.reader()?;
+    let query = params(query)?;
     let site = site_name(site)?;
     let device = device_name(device)?;
     let period = query.period()?;
@@ -207,27 +230,28 @@ async fn history(
 async fn own_battery(
     State(api): State<AnalyticsApi>,
     Path(device): Path<String>,
-    Query(query): Query<RangeQuery>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let site = own_site(&api)?;
-    battery(&api, &site, &device, &query).await
+    battery(&api, &site, &device, query).await
 }
 
 async fn site_battery(
     State(api): State<AnalyticsApi>,
     Path((site, device)): Path<(String, String)>,
-    Query(query): Query<RangeQuery>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    battery(&api, &site, &device, &query).await
+    battery(&api, &site, &device, query).await
 }
 
 async fn battery(
     api: &AnalyticsApi,
     site: &str,
     device: &str,
-    query: &RangeQuery,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let reader = api.reader()?;
+    let query = params(query)?;
     let site = site_name(site)?;
     let device = device_name(device)?;
     let period = query.period()?;
@@ -244,19 +268,11 @@ async fn battery(
 
 async fn outages(
     State(api): State<AnalyticsApi>,
-    Query(query): Query<RangeQuery>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let reader = api.reader()?;
-    let site = match (&api.site, &query.site) {
-        (Some(own), None) => Some(own.to_string()),
-        (Some(_), Some(_)) => {
-            return Err(ApiError::BadRequest(
-                "site: an exporter reads only its own site".into(),
-            ));
-        }
-        (None, Some(site)) => Some(site_name(site)?.as_str().to_owned()),
-        (None, None) => None,
-    };
+    let query = params(query)?;
+    let site = scope(&api, query.site.as_deref())?;
     let period = query.period()?;
     let report = reader
         .outages(site.as_deref(), period, query.limit()?)
@@ -270,9 +286,10 @@ async fn outages(
 
 async fn find_serial(
     State(api): State<AnalyticsApi>,
-    Query(query): Query<RangeQuery>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let reader = api.reader()?;
+    let query = params(query)?;
     let Some(serial) = query.serial.as_deref() else {
         return Err(ApiError::BadRequest("serial is required".into()));
     };
@@ -281,11 +298,7 @@ async fn find_serial(
             format!("serial must be 1 to {MAX_SERIAL_LEN} bytes").into(),
         ));
     }
-    let site = match (&api.site, &query.site) {
-        (Some(own), _) => Some(own.to_string()),
-        (None, Some(site)) => Some(site_name(site)?.as_str().to_owned()),
-        (None, None) => None,
-    };
+    let site = scope(&api, query.site.as_deref())?;
     let devices = reader
         .find_serial(serial, site.as_deref())
         .await

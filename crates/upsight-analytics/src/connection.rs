@@ -130,8 +130,8 @@ impl RawConnection {
         if let Some(path) = &self.ca_file {
             if !url.starts_with("https://") {
                 fail("ca_file", "is only used with an https url".into());
-            } else if let Err(e) = std::fs::metadata(path) {
-                fail("ca_file", format!("cannot read {}: {e}", path.display()));
+            } else if let Err(message) = crate::client::load_roots(path) {
+                fail("ca_file", message);
             }
         }
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);

@@ -3,7 +3,7 @@
 //! server already has.
 //!
 //! The DDL works on every ClickHouse from 18.16 on (MergeTree with `PARTITION BY`/`ORDER BY`,
-//! `Nullable`, `ReplacingMergeTree`); `LowCardinality(String)` and `TTL` retention are used
+//! `Nullable`); `LowCardinality(String)` and `TTL` retention are used
 //! where a probe shows the server has them, and the client validates row types against the
 //! server's schema where it can answer in `RowBinaryWithNamesAndTypes`.
 
@@ -63,7 +63,7 @@ pub const STEPS: &[Step] = &[Step {
 }];
 
 /// Asks the server for its version and probes the optional features (creating and dropping
-/// `_upsight_probe` tables in `database`, which must exist).
+/// a `_upsight_probe_<random>` table in `database`, which must exist).
 pub async fn detect(
     client: &Client,
     database: &str,
@@ -71,7 +71,8 @@ pub async fn detect(
 ) -> Result<Features, AnalyticsError> {
     let version: String = within(timeout, client.query("SELECT version()").fetch_one()).await?;
     let mut features = Features::baseline(&version);
-    let probe = format!("{database}._upsight_probe");
+    // Unique per call: exporters starting together never create or drop each other's probe.
+    let probe = format!("{database}._upsight_probe_{:016x}", fastrand::u64(..));
     let drop = format!("DROP TABLE IF EXISTS {probe}");
     within(timeout, client.query(&drop).execute()).await?;
     let low = format!("CREATE TABLE {probe} (s LowCardinality(String)) ENGINE = Memory");
@@ -188,7 +189,7 @@ pub fn statements(
                 DEVICES,
                 DEVICE_COLUMNS,
                 features,
-                "ReplacingMergeTree(updated) ORDER BY (site, device)",
+                "MergeTree PARTITION BY toYear(updated) ORDER BY (site, device, updated)",
             ),
         ],
         _ => Vec::new(),
