@@ -257,6 +257,15 @@ async fn polls_land_in_clickhouse_identity_stays_there_and_an_outage_is_ridden_o
             "{marker} in an open response"
         );
     }
+    // The ClickHouse password is never logged or returned.
+    let config = get_json(addr, "/api/v1/config", VIEWER).await?;
+    assert_eq!(config["analytics"]["password"], "***", "{config}");
+    for text in [config.to_string(), exporter.stderr(), plane.stderr()] {
+        assert!(
+            !text.contains(clickhouse::PASSWORD),
+            "the ClickHouse password leaked"
+        );
+    }
     let s = exporter.scrape().await?;
     assert_eq!(
         metric(&s, "upsight_subsystem_up", &[("subsystem", "analytics")]),
