@@ -119,6 +119,7 @@ async fn polls_land_in_clickhouse_identity_stays_there_and_an_outage_is_ridden_o
     )?;
     let config = format!(
         "interval = \"1s\"\n[http]\nviewer_token = \"{VIEWER}\"\n\
+         rate_limit_per_minute = 60000\nrate_limit_burst = 100000\n\
          [[nut]]\naddress = \"{}\"\n\
          [fleet]\nurl = \"http://{}\"\ngroup = \"{SITE}\"\n\
          [analytics]\nurl = \"{}\"\nuser = \"{}\"\npassword_file = {:?}\n\
