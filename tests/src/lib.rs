@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod clickhouse;
+pub mod demo;
 pub mod exporter;
 pub mod fleet;
 pub mod fleet_plane;

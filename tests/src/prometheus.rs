@@ -26,6 +26,25 @@ impl Prometheus {
     /// Starts Prometheus with `scrape_configs` (YAML list items, indented by two spaces),
     /// scraping every second.
     pub async fn start_with(scrape_configs: &str) -> anyhow::Result<Option<Self>> {
+        Self::start_with_rules(&[], scrape_configs).await
+    }
+
+    /// Like [`Prometheus::start_with`], loading the rule files `rules` (evaluated every
+    /// second) and sending alerts to the Alertmanager at `alertmanager` when given.
+    pub async fn start_with_rules(
+        rules: &[&std::path::Path],
+        scrape_configs: &str,
+    ) -> anyhow::Result<Option<Self>> {
+        Self::start_full(rules, None, scrape_configs).await
+    }
+
+    /// Starts Prometheus with rule files, an optional Alertmanager (`host:port`) and
+    /// `scrape_configs`; scrapes and evaluates every second.
+    pub async fn start_full(
+        rules: &[&std::path::Path],
+        alertmanager: Option<&str>,
+        scrape_configs: &str,
+    ) -> anyhow::Result<Option<Self>> {
         let found = peers::which("prometheus");
         let candidates: Vec<&str> = found
             .as_deref()
@@ -37,9 +56,21 @@ impl Prometheus {
         };
         let dir = tempfile::tempdir()?;
         let port = crate::free_port();
-        let config = format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{scrape_configs}"
+        let mut config = String::from(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n",
         );
+        if !rules.is_empty() {
+            config.push_str("rule_files:\n");
+            for rule in rules {
+                config.push_str(&format!("  - {:?}\n", rule.display().to_string()));
+            }
+        }
+        if let Some(target) = alertmanager {
+            config.push_str(&format!(
+                "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{target}']\n"
+            ));
+        }
+        config.push_str(&format!("scrape_configs:\n{scrape_configs}"));
         let path = dir.path().join("prometheus.yml");
         std::io::Write::write_all(&mut std::fs::File::create(&path)?, config.as_bytes())?;
         let child = Command::new(bin)

@@ -6,12 +6,10 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, ensure};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::Command;
+use anyhow::ensure;
+use upsight_e2e::demo::Demo;
 use upsight_e2e::scrape::{self, Body};
 
 const RULES: &str = include_str!("../../alerting-rules/upsight.rules.yml");
@@ -75,36 +73,11 @@ fn exposed(body: &str) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_the_rules_use_is_exposed_by_the_demo() -> anyhow::Result<()> {
-    let mut command = Command::new(upsight_e2e::fleet_plane::binary()?);
-    command
-        .args(["demo", "--analytics-url", "http://127.0.0.1:9"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("UPSIGHT_") {
-            command.env_remove(key);
-        }
-    }
-    let mut child = command.spawn()?;
-    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let mut printed = Vec::new();
-    while printed.len() < 13 {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await?
-            .context("demo output")?
-            .context("demo stopped")?;
-        let (name, value) = line.split_once(' ').context("NAME VALUE")?;
-        printed.push((name.to_owned(), value.to_owned()));
-    }
-    let value = |name: &str| printed.iter().find(|(n, _)| n == name).unwrap().1.clone();
-    let addr = |name: &str| -> std::net::SocketAddr {
-        value(name).trim_start_matches("http://").parse().unwrap()
-    };
+    let demo = Demo::start(&["--analytics-url", "http://127.0.0.1:9"], &[], 13).await?;
+    let addr = |name: &str| demo.addr(name).unwrap();
     let wanted = metric_names(RULES);
     ensure!(wanted.len() >= 12, "{wanted:?}");
-    let auth = format!("Bearer {}", value("fleet-viewer-token"));
+    let auth = format!("Bearer {}", demo.value("fleet-viewer-token")?);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let mut names = BTreeSet::new();
@@ -130,6 +103,5 @@ async fn every_metric_the_rules_use_is_exposed_by_the_demo() -> anyhow::Result<(
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    child.kill().await?;
     Ok(())
 }

@@ -5,13 +5,11 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, ensure};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::Command;
+use anyhow::ensure;
 use upsight_e2e::clickhouse::{self, ClickHouse};
+use upsight_e2e::demo::Demo;
 use upsight_e2e::scrape::{self, Body};
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -25,36 +23,19 @@ async fn the_demo_writes_every_site_to_clickhouse_and_the_plane_reads_it() -> an
     let Some(ch) = ClickHouse::start().await? else {
         return Ok(());
     };
-    let mut command = Command::new(upsight_e2e::fleet_plane::binary()?);
-    command
-        .args(["demo", "--analytics-url", &ch.url()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("UPSIGHT_") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .env("UPSIGHT_ANALYTICS_USER", clickhouse::USER)
-        .env("UPSIGHT_ANALYTICS_PASSWORD", clickhouse::PASSWORD);
-    let mut child = command.spawn()?;
-    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let mut printed = Vec::new();
-    while printed.len() < 13 {
-        let line = tokio::time::timeout(WAIT, lines.next_line())
-            .await?
-            .context("demo output")?
-            .context("demo stopped")?;
-        let (name, value) = line.split_once(' ').context("NAME VALUE")?;
-        printed.push((name.to_owned(), value.to_owned()));
-    }
-    assert_eq!(printed[12], ("analytics".to_owned(), ch.url()));
-    let value = |name: &str| printed.iter().find(|(n, _)| n == name).unwrap().1.clone();
-    let plane: std::net::SocketAddr = value("fleet").trim_start_matches("http://").parse()?;
-    let token = value("fleet-viewer-token");
+    let url = ch.url();
+    let demo = Demo::start(
+        &["--analytics-url", &url],
+        &[
+            ("UPSIGHT_ANALYTICS_USER", clickhouse::USER),
+            ("UPSIGHT_ANALYTICS_PASSWORD", clickhouse::PASSWORD),
+        ],
+        13,
+    )
+    .await?;
+    assert_eq!(demo.lines[12], ("analytics".to_owned(), url.clone()));
+    let plane = demo.addr("fleet")?;
+    let token = demo.value("fleet-viewer-token")?;
 
     let deadline = Instant::now() + WAIT;
     loop {
@@ -88,6 +69,5 @@ async fn the_demo_writes_every_site_to_clickhouse_and_the_plane_reads_it() -> an
         r.status, 401,
         "the fleet's analytical routes need the viewer token"
     );
-    child.kill().await?;
     Ok(())
 }
