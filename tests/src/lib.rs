@@ -5,6 +5,7 @@
 //! (`UPSIGHT_REQUIRE_PEERS=1`) a missing peer fails the test; elsewhere it is skipped with a
 //! loud message on stderr, never silently.
 
+pub mod alertmanager;
 pub mod browser;
 pub mod clickhouse;
 pub mod demo;
