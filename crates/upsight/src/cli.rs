@@ -66,6 +66,20 @@ pub(crate) enum Command {
         /// Device files; each is served under its file name without extension.
         files: Vec<PathBuf>,
     },
+    /// Check that a local upsight answers: GET the URL's /healthz (for container HEALTHCHECKs
+    /// and probes, without curl or a shell). Exit 0 when it answers 200, else 1.
+    Healthcheck {
+        /// The server's `http://` base URL or its `/healthz` URL.
+        #[arg(
+            long,
+            env = "UPSIGHT_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:9955"
+        )]
+        url: String,
+        /// How long to wait for the answer.
+        #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+    },
     /// Run everything on loopback with simulated UPSes and print the URLs.
     Demo {
         /// Also write every reading, event, outage and device identity to this ClickHouse

@@ -17,6 +17,7 @@ pub(crate) async fn dispatch(command: Command) -> u8 {
         Command::CheckConfig { file } => Ok(check_config(&file)),
         Command::Sim { listen, files } => sim(&listen.to_string(), &files).await,
         Command::Demo { analytics_url } => crate::demo::demo(analytics_url).await,
+        Command::Healthcheck { url, timeout } => Ok(crate::healthcheck::run(&url, timeout).await),
     };
     result.unwrap_or_else(|(code, error)| {
         tracing::error!("{error:#}");

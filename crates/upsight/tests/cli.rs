@@ -195,6 +195,23 @@ fn demo_prints_its_urls_and_serves_every_demo_device() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    // `upsight healthcheck` (the containers' HEALTHCHECK): 0 for a live exporter and plane,
+    // 1 for a path that is not 200 and for a closed port.
+    let check = |url: &str| {
+        Command::new(BIN)
+            .args(["healthcheck", "--url", url])
+            .env_remove("UPSIGHT_HEALTHCHECK_URL")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(check(exporter).status.code(), Some(0));
+    assert_eq!(check(fleet).status.code(), Some(0));
+    let missing = check(&format!("{exporter}/no-such-page"));
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("HTTP 404"));
+    let closed = check("http://127.0.0.1:9");
+    assert_eq!(closed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&closed.stderr).contains("connect"));
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(view["totals"]["members_up"], 3, "{view}");
