@@ -14,6 +14,7 @@ mod error;
 mod ingest;
 mod lease;
 mod metrics;
+pub mod openapi;
 mod plane;
 mod registry;
 mod server;

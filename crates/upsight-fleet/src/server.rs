@@ -245,6 +245,7 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
         .route("/api/v1/groups/{group}", get(api::group))
         .route("/api/v1/members/{group}/{identity}", get(api::member))
         .route("/api/v1/targets", get(api::targets))
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
         .with_state(plane)
         .merge(metrics)
         .merge(upsight_analytics::api::fleet_router(analytics));
