@@ -34,7 +34,7 @@ fn path_param(name: &str, what: &str) -> Value {
             "schema": { "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" } })
 }
 
-fn query(name: &str, schema: Value, what: &str) -> Value {
+fn query(name: &str, schema: &Value, what: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": what })
 }
 
@@ -71,11 +71,11 @@ fn analytics_paths() -> Value {
         "{serial, devices}") }));
     paths.insert(SITE_HISTORY_PATH.into(), json!({ "get": read(
         "Analytics (ClickHouse): every raw variable of every poll of a device over a period",
-        &json!([site, device, from, to, limit, query("variable", json!({ "type": "string" }), "only this variable (NUT name or OID)")]),
+        &json!([site, device, from, to, limit, query("variable", &json!({ "type": "string" }), "only this variable (NUT name or OID)")]),
         "{site, device, from, to, rows}") }));
     paths.insert(SITE_BATTERY_PATH.into(), json!({ "get": read(
         "Analytics (ClickHouse): battery health per hour or day: average charge, runtime and runtime per full charge",
-        &json!([site, device, from, to, query("bucket", json!({ "enum": ["hour", "day"] }), "bucket size (default day)")]),
+        &json!([site, device, from, to, query("bucket", &json!({ "enum": ["hour", "day"] }), "bucket size (default day)")]),
         "{site, device, from, to, points}") }));
     paths.insert(OUTAGES_PATH.into(), json!({ "get": read(
         "Analytics (ClickHouse): finished outages per site over a period, summarised and listed (newest first)",
@@ -114,7 +114,7 @@ pub fn build() -> Value {
                 "Send a heartbeat: HeartbeatV1 {version, identity, lease, group, software_version, uptime_seconds, sent_at_unix, devices}; 404 for an unknown member (register again), 409 for a lease mismatch; the per-member limit applies",
                 json!({ "204": { "description": "Accepted" } })) },
             "/api/v1/fleet": { "get": read("Every group with its totals (members up, stale, down; UPSes on battery, low runtime, stale, down)", &json!([]), "the fleet view") },
-            "/api/v1/groups/{group}": { "get": read("One group: its members and their UPSes; a flat 404 for a group without members", &json!([group.clone()]), "the group view") },
+            "/api/v1/groups/{group}": { "get": read("One group: its members and their UPSes; a flat 404 for a group without members", &json!([group]), "the group view") },
             "/api/v1/members/{group}/{identity}": { "get": read("One member: its health, version, last heartbeat and UPSes", &json!([group, identity]), "the member view") },
             "/api/v1/targets": { "get": read("Prometheus HTTP service discovery: one target group per member with a scrape_target, labelled group and member", &json!([]), "an http_sd target list") },
             "/api/v1/openapi.json": { "get": read("This document", &json!([]), "OpenAPI 3.1") }
