@@ -46,22 +46,22 @@ fn analytics_paths() -> Value {
     let device = path_param("device", "the device name");
     let from = query(
         "from",
-        json!({ "type": "integer", "minimum": 0 }),
+        &json!({ "type": "integer", "minimum": 0 }),
         "Unix seconds, inclusive (default: `to` minus 24 h)",
     );
     let to = query(
         "to",
-        json!({ "type": "integer", "minimum": 0 }),
+        &json!({ "type": "integer", "minimum": 0 }),
         "Unix seconds, exclusive (default: now)",
     );
     let limit = query(
         "limit",
-        json!({ "type": "integer", "minimum": 1, "maximum": upsight_analytics::reads::MAX_ROWS }),
+        &json!({ "type": "integer", "minimum": 1, "maximum": upsight_analytics::reads::MAX_ROWS }),
         "most rows (default 1000)",
     );
     let site_filter = query(
         "site",
-        json!({ "type": "string" }),
+        &json!({ "type": "string" }),
         "one site only (default: every site)",
     );
     let mut paths = serde_json::Map::new();
