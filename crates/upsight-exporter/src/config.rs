@@ -5,6 +5,8 @@ pub mod analytics;
 pub mod fleet;
 pub mod http;
 mod raw;
+#[doc(hidden)]
+pub mod reference;
 pub mod runtime;
 mod secret;
 pub mod snmp;

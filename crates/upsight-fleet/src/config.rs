@@ -5,6 +5,12 @@ mod file;
 
 use std::time::Duration;
 
+/// The file's sections as written (for the documentation check; not an API).
+#[doc(hidden)]
+pub mod raw {
+    pub use super::file::{RawConfig, RawHttp, RawTokens};
+}
+
 pub use file::{
     ConfigErrors, DEFAULT_BURST, DEFAULT_HEARTBEAT_BURST, DEFAULT_HEARTBEATS_PER_MINUTE,
     DEFAULT_LISTEN, DEFAULT_RATE_PER_MINUTE, FleetConfig, PlaneHttp,

@@ -15,7 +15,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9956";
 /// The file's keys as written.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+pub struct RawConfig {
     listen: Option<String>,
     state_dir: Option<PathBuf>,
     #[serde(default)]
@@ -34,7 +34,7 @@ struct RawConfig {
 /// `[http]`: client addresses, browsers and rate limits.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawHttp {
+pub struct RawHttp {
     #[serde(default)]
     trusted_proxies: Vec<String>,
     #[serde(default)]
@@ -62,7 +62,7 @@ const MAX_TRACKED_CLIENTS: usize = 10_000;
 /// `[tokens]`: comma lists (rotation), inline or from a file.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTokens {
+pub struct RawTokens {
     ingest: Option<String>,
     ingest_file: Option<PathBuf>,
     viewer: Option<String>,
