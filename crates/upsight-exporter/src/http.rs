@@ -38,6 +38,8 @@ pub struct AppState {
     alerter: Option<AlertSwitch>,
     fleet: Option<Arc<FleetStatus>>,
     analytics: Option<(upsight_analytics::Sink, usize)>,
+    /// The hardening layers' counters, set once the router is built.
+    security: Arc<std::sync::OnceLock<Arc<SecurityCounters>>>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             alerter: None,
             fleet: None,
             analytics: None,
+            security: Arc::default(),
         }
     }
 
@@ -167,6 +170,7 @@ pub fn router(
     });
     let site = config.analytics.as_ref().map(|a| a.site.as_str());
     let analytics = upsight_analytics::AnalyticsApi::new(reader, site, settings.viewer.is_some());
+    let security = Arc::clone(&state.security);
     let hardening = Hardening::new(http)
         .open(open)
         .metrics(metrics)
@@ -183,6 +187,7 @@ pub fn router(
         );
     }
     let counters = hardening.counters();
+    let _ = security.set(Arc::clone(&counters));
     (hardening.build(), counters)
 }
 
@@ -197,6 +202,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
             .analytics
             .as_ref()
             .map(|(sink, capacity)| AnalyticsCounters::of(sink, *capacity)),
+        http: state
+            .security
+            .get()
+            .map(|c| (c.auth_failures(), c.rate_limited())),
     };
     if render_with(&snapshot, counters, subsystems, &mut body).is_err() {
         tracing::error!("Rendering the exposition failed.");

@@ -64,6 +64,10 @@ pub const FLEET_LAST_SUCCESS: &str = "upsight_fleet_last_heartbeat_success_times
 /// `upsight_fleet_heartbeat_interval_seconds`.
 pub const FLEET_INTERVAL: &str = "upsight_fleet_heartbeat_interval_seconds";
 
+/// `upsight_http_auth_failures_total{surface}` (the plane exports the same family).
+pub const HTTP_AUTH_FAILURES_FAMILY: &str = "upsight_http_auth_failures";
+/// `upsight_http_rate_limited_total{surface}`.
+pub const HTTP_RATE_LIMITED_FAMILY: &str = "upsight_http_rate_limited";
 /// `upsight_subsystem_up{subsystem}` (today `analytics`, present only when configured).
 pub const SUBSYSTEM_UP: &str = "upsight_subsystem_up";
 /// `upsight_analytics_rows_inserted_total`.
@@ -79,6 +83,11 @@ pub const ANALYTICS_FAILURES_FAMILY: &str = "upsight_analytics_failures";
 
 /// HELP texts of the fixed families.
 pub mod help {
+    /// `upsight_http_auth_failures_total`.
+    pub const HTTP_AUTH_FAILURES: &str = "Requests refused by authentication (401, or 403 for a role that may not call the route); surface is exporter";
+    /// `upsight_http_rate_limited_total`.
+    pub const HTTP_RATE_LIMITED: &str =
+        "Requests refused with 429 by the per-client rate limit; surface is exporter";
     /// `upsight_subsystem_up`.
     pub const SUBSYSTEM_UP: &str = "1 while an optional subsystem works, else 0. analytics: the ClickHouse schema is in place and the latest insert succeeded (0 while the circuit breaker is open; polling and /metrics are never affected)";
     /// `upsight_analytics_rows_inserted_total`.

@@ -96,6 +96,8 @@ pub fn render_reference() -> String {
          | `upsight_poll_failures_total` | counter | ups, reason | {} |\n\
          | `upsight_alert_deliveries_total` | counter | target, outcome | {} |\n\
          | `upsight_alert_failures_total` | counter | target, reason | {} |\n\
+         | `upsight_http_auth_failures_total` | counter | surface | {} |\n\
+         | `upsight_http_rate_limited_total` | counter | surface | {} |\n\
          \n`reason` takes exactly these values: {}.\n",
         help::BUILD,
         help::SOURCE_UP,
@@ -104,6 +106,8 @@ pub fn render_reference() -> String {
         help::POLL_FAILURES,
         help::ALERT_DELIVERIES,
         help::ALERT_FAILURES,
+        help::HTTP_AUTH_FAILURES,
+        help::HTTP_RATE_LIMITED,
         reasons.join(", ")
     );
     render_fleet(&mut out);
