@@ -129,12 +129,18 @@ async fn tokens_roles_and_error_contract() {
     // The refusals are counted in the exporter's own security counters.
     let samples = scrape::metrics(addr).await.unwrap();
     let refused = samples
-        .get("upsight_http_auth_failures_total", &[("surface", "exporter")])
+        .get(
+            "upsight_http_auth_failures_total",
+            &[("surface", "exporter")],
+        )
         .unwrap();
     assert!(refused >= 2.0, "two 401s counted, got {refused}");
     assert!(
         samples
-            .get("upsight_http_rate_limited_total", &[("surface", "exporter")])
+            .get(
+                "upsight_http_rate_limited_total",
+                &[("surface", "exporter")]
+            )
             .is_some()
     );
 
