@@ -183,6 +183,36 @@ fn own_site(api: &AnalyticsApi) -> Result<String, ApiError> {
         .ok_or(ApiError::NotFound)
 }
 
+/// What a read of one device's rows needs, checked in order: access (403/404) first, then
+/// the parameters (400).
+struct DeviceRead<'a> {
+    reader: &'a Reader,
+    site: GroupName,
+    device: UpsName,
+    query: RangeQuery,
+    period: Period,
+}
+
+impl<'a> DeviceRead<'a> {
+    fn of(
+        api: &'a AnalyticsApi,
+        site: &str,
+        device: &str,
+        query: Result<Query<RangeQuery>, QueryRejection>,
+    ) -> Result<Self, ApiError> {
+        let reader = api.reader()?;
+        let query = params(query)?;
+        let period = query.period()?;
+        Ok(Self {
+            reader,
+            site: site_name(site)?,
+            device: device_name(device)?,
+            query,
+            period,
+        })
+    }
+}
+
 async fn own_history(
     State(api): State<AnalyticsApi>,
     Path(device): Path<String>,
@@ -206,11 +236,13 @@ async fn history(
     device: &str,
     query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let reader = api.reader()?;
-    let query = params(query)?;
-    let site = site_name(site)?;
-    let device = device_name(device)?;
-    let period = query.period()?;
+    let DeviceRead {
+        reader,
+        site,
+        device,
+        query,
+        period,
+    } = DeviceRead::of(api, site, device, query)?;
     let rows = reader
         .history(
             site.as_str(),
@@ -250,11 +282,13 @@ async fn battery(
     device: &str,
     query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let reader = api.reader()?;
-    let query = params(query)?;
-    let site = site_name(site)?;
-    let device = device_name(device)?;
-    let period = query.period()?;
+    let DeviceRead {
+        reader,
+        site,
+        device,
+        query,
+        period,
+    } = DeviceRead::of(api, site, device, query)?;
     let bucket = query.bucket.unwrap_or(Bucket::Day);
     let points = reader
         .battery(site.as_str(), device.as_str(), period, bucket)

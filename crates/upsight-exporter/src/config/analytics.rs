@@ -17,6 +17,10 @@ pub const DEFAULT_SITE: &str = "default";
 const MAX_QUEUE_ROWS: usize = 10_000_000;
 
 /// The `[analytics]` section as written. `Debug` never shows the password.
+///
+/// The connection keys repeat `upsight_analytics::RawConnection`'s on purpose: serde cannot
+/// combine `flatten` with `deny_unknown_fields`, and a typo must stay an error. They are
+/// validated by `RawConnection` itself ([`RawAnalytics::validate`]).
 #[derive(Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAnalytics {
