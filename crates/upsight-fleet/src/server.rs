@@ -145,10 +145,14 @@ pub async fn run(
     served.map_err(RunError::Serve)
 }
 
-/// Saves [`FLUSH_WINDOW`] after a registration or removal (coalescing what comes meanwhile),
+/// Saves a registration or removal at most [`FLUSH_WINDOW`] after the previous copy (at once
+/// after a quiet window, coalescing what comes meanwhile otherwise),
 /// and every [`SEEN_SAVE_PERIOD`] when only heartbeats came (they change nothing but
 /// last-seen times); once more on `cancel`.
 async fn save_loop(plane: Arc<Plane>, store: Arc<Store<FleetState>>, cancel: CancellationToken) {
+    // When the last copy was taken: the window runs from it, so a registration made while a
+    // save is running is in the next copy no later than one window after it was acknowledged.
+    let mut last_copy: Option<tokio::time::Instant> = None;
     loop {
         let is_membership_change = tokio::select! {
             () = cancel.cancelled() => break,
@@ -156,14 +160,17 @@ async fn save_loop(plane: Arc<Plane>, store: Arc<Store<FleetState>>, cancel: Can
             () = tokio::time::sleep(SEEN_SAVE_PERIOD) => false,
         };
         if is_membership_change {
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                () = tokio::time::sleep(FLUSH_WINDOW) => {}
+            if let Some(due) = last_copy.map(|at| at + FLUSH_WINDOW) {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep_until(due) => {}
+                }
             }
         } else if !plane.seen.swap(false, Ordering::AcqRel) {
             continue;
         }
         plane.seen.store(false, Ordering::Release);
+        last_copy = Some(tokio::time::Instant::now());
         save(&plane, &store, false).await;
     }
     save(&plane, &store, true).await;

@@ -1,4 +1,4 @@
-//! `upsight fleet` crash safety against the real binary: at least 50 `kill -9`s during a
+//! `upsight fleet` crash safety against the real binary: 100 `kill -9`s during a
 //! registration storm, each restart loading a valid state that holds every registration
 //! acknowledged more than the flush window before the kill, with no member number handed out
 //! twice; and refusal (exit 73, file unchanged) of a corrupt file or an unknown version.
@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 
 use fleet_support::{INGEST, Plane, VIEWER, registration, send, start_in, try_send};
 
-const KILLS: usize = 50;
-/// The plane saves at most once a second; a save takes milliseconds. A registration
-/// acknowledged this long before a kill must survive it.
-const GUARANTEED_AFTER: Duration = Duration::from_millis(1_500);
+const KILLS: usize = 100;
+/// The plane copies its state at most once a second and a save takes milliseconds on an idle
+/// disk (up to a second on a loaded CI machine). A registration acknowledged this long before
+/// a kill must survive it.
+const GUARANTEED_AFTER: Duration = Duration::from_secs(2);
 
 /// An acknowledged registration: identity → (number, when the answer arrived).
 type Acked = Arc<Mutex<HashMap<String, (u64, Instant)>>>;
@@ -95,7 +96,7 @@ fn ready(plane: &mut Plane) -> SocketAddr {
 }
 
 #[test]
-fn fifty_kill_9s_during_a_registration_storm_lose_nothing_acknowledged_before_the_window() {
+fn a_hundred_kill_9s_during_a_registration_storm_lose_nothing_acknowledged_before_the_window() {
     let port = free_port();
     let root = tempfile::tempdir().unwrap();
     let state = root.path().join("state");
@@ -113,12 +114,12 @@ fn fifty_kill_9s_during_a_registration_storm_lose_nothing_acknowledged_before_th
     let (mut checked, mut in_window_lost) = (0usize, 0usize);
     let mut numbers_seen: HashMap<u64, String> = HashMap::new();
     for kill in 0..KILLS {
-        // 100 ms to 1.9 s between kills, so some kills hit acknowledgements in the window and
-        // some find everything saved.
+        // 50 ms to 1.25 s between kills, so some kills hit acknowledgements in the window and
+        // all find older ones saved.
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        std::thread::sleep(Duration::from_millis(100 + rng % 1_800));
+        std::thread::sleep(Duration::from_millis(50 + rng % 1_200));
         plane.child.kill().unwrap();
         let killed_at = Instant::now();
         plane.child.wait().unwrap();
