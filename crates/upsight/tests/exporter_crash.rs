@@ -61,9 +61,19 @@ fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, 
     Some((status, body))
 }
 
+/// A running exporter, killed when dropped: a failed assertion leaves no process behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts the exporter, its log (saves included) going to `log`: a failure prints it.
-fn start(config: &Path, log: &Path) -> Child {
-    Command::new(BIN)
+fn start(config: &Path, log: &Path) -> Running {
+    let child = Command::new(BIN)
         .args(["exporter", "--config"])
         .arg(config)
         .env_remove("UPSIGHT_LISTEN")
@@ -73,10 +83,11 @@ fn start(config: &Path, log: &Path) -> Child {
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
-        .unwrap()
+        .unwrap();
+    Running(child)
 }
 
-fn ready(addr: SocketAddr, child: &mut Child) {
+fn ready(addr: SocketAddr, Running(child): &mut Running) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while send(addr, "GET", "/healthz", "").map(|r| r.0) != Some(200) {
         assert!(
@@ -241,9 +252,9 @@ fn a_hundred_kill_9s_during_device_changes_lose_nothing_acknowledged_before_the_
         rng ^= rng >> 7;
         rng ^= rng << 17;
         std::thread::sleep(Duration::from_millis(50 + rng % 1_200));
-        exporter.kill().unwrap();
+        exporter.0.kill().unwrap();
         let killed_at = Instant::now();
-        exporter.wait().unwrap();
+        exporter.0.wait().unwrap();
         // Requests in flight at the kill fail; none reaches the next exporter before the
         // comparison below.
         pause.hold();
@@ -308,8 +319,7 @@ fn a_hundred_kill_9s_during_device_changes_lose_nothing_acknowledged_before_the_
     );
     let changes = log.lock().unwrap().len();
     assert!(changes >= 100, "the client made only {changes} changes");
-    exporter.kill().unwrap();
-    exporter.wait().unwrap();
+    drop(exporter);
     eprintln!(
         "{KILLS} kill -9s: {changes} devices changed, {guaranteed_checks} checks of changes \
          older than {GUARANTEED_AFTER:?}, {in_window} changes lost inside the window"
