@@ -426,14 +426,37 @@ async fn devices_added_changed_and_removed_at_runtime_persist() {
         .await
         .unwrap();
     let state_dir = tempfile::tempdir().unwrap();
+    // Inline secrets through the API need the state key: they are stored only sealed.
+    let key_file = state_dir.path().join("state.key");
+    std::io::Write::write_all(
+        &mut std::fs::File::create(&key_file).unwrap(),
+        b"5f2c8e1a9b7d3c6e0f4a2b8d1c9e7f3a5b0d2e4c6a8f1b3d5e7c9a0b2d4f6e81\n",
+    )
+    .unwrap();
     let text = format!(
-        "interval = \"200ms\"\nstate_dir = \"{}\"\n[http]\n{}\n[[nut]]\naddress = \"{}\"\nups = [\"rack\"]\n",
-        state_dir.path().display(),
+        "interval = \"200ms\"\nstate_dir = \"{}\"\nstate_key_file = \"{}\"\n[http]\n{}\n[[nut]]\naddress = \"{}\"\nups = [\"rack\"]\n",
+        state_dir.path().join("state").display(),
+        key_file.display(),
         tokens(),
         sim.addr()
     );
     let exporter = Exporter::start(&text).await.unwrap();
     let addr = exporter.addr;
+    // A *_file key would make the exporter read any file and send it to the device: refused.
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/devices",
+        Some(ADMIN),
+        Body::Sized(b"{\"name\": \"f\", \"snmp\": {\"address\": \"127.0.0.1:9\", \"community_file\": \"/etc/passwd\"}}"),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        error_text(&r).contains("snmp.community_file: *_file keys are not accepted"),
+        "{}",
+        r.body
+    );
     let body = format!(
         "{{\"name\": \"closet\", \"snmp\": {{\"address\": \"{}\", \"community\": \"closet-apc\"}}}}",
         agent.local_addr()
@@ -553,6 +576,11 @@ async fn devices_added_changed_and_removed_at_runtime_persist() {
     .await;
     assert_eq!(r.status, 409, "file devices are changed in the file");
     exporter.stop().await;
+    let saved = std::fs::read_to_string(state_dir.path().join("state/exporter.json")).unwrap();
+    assert!(
+        !saved.contains("plant-3phase") && saved.contains("\"community\":\"sealed:v1:"),
+        "the community is on disk only sealed: {saved}"
+    );
 
     // Persisted: a new exporter on the same state directory polls it again.
     let exporter = Exporter::start(&text).await.unwrap();
@@ -587,5 +615,30 @@ async fn devices_added_changed_and_removed_at_runtime_persist() {
     )
     .await;
     assert_eq!(r.status, 404);
+    exporter.stop().await;
+
+    // Without a state key, inline secrets are refused rather than stored in clear.
+    let keyless = tempfile::tempdir().unwrap();
+    let text = format!(
+        "state_dir = \"{}\"\n[http]\n{}\n[[nut]]\naddress = \"{}\"\nups = [\"rack\"]\n",
+        keyless.path().display(),
+        tokens(),
+        sim.addr()
+    );
+    let exporter = Exporter::start(&text).await.unwrap();
+    let r = call(
+        exporter.addr,
+        "POST",
+        "/api/v1/devices",
+        Some(ADMIN),
+        Body::Sized(body.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        error_text(&r).contains("no state_key_file is configured"),
+        "{}",
+        r.body
+    );
     exporter.stop().await;
 }

@@ -278,6 +278,8 @@ async fn add_device(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let device: crate::config::RuntimeDevice = parse_body(&body)?;
+    crate::tracker::seal::check_api_device(&device, state.has_state_key())
+        .map_err(|m| ApiError::Unprocessable(m.into()))?;
     let name = device.name.clone();
     state.supervisor().add(device).map_err(change_error)?;
     Ok((StatusCode::CREATED, Json(json!({ "name": name }))).into_response())
@@ -289,6 +291,8 @@ async fn replace_device(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let mut device: crate::config::RuntimeDevice = parse_body(&body)?;
+    crate::tracker::seal::check_api_device(&device, state.has_state_key())
+        .map_err(|m| ApiError::Unprocessable(m.into()))?;
     if !device.name.is_empty() && device.name != name {
         return Err(ApiError::Unprocessable(
             format!("name: {:?} differs from the path {name:?}", device.name).into(),
@@ -398,6 +402,9 @@ async fn replace_alerts(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let raw: crate::alert::RawAlerts = parse_body(&body)?;
+    // Before validation, which would read the files.
+    crate::tracker::seal::check_api_alerts(&raw, state.has_state_key())
+        .map_err(|m| ApiError::Unprocessable(m.into()))?;
     let mut errors = Vec::new();
     let config = raw
         .clone()

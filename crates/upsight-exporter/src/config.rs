@@ -41,6 +41,10 @@ pub struct Config {
     pub snmp: Vec<SnmpDevice>,
     /// Directory of the state file; `None` keeps events, outages and energy in memory only.
     pub state_dir: Option<PathBuf>,
+    /// Where the state key was read from (shown in the configuration view).
+    pub state_key_file: Option<PathBuf>,
+    /// Seals secrets added through the API in the state file; `None`: the API refuses them.
+    pub state_key: Option<std::sync::Arc<crate::tracker::seal::StateKey>>,
     /// Price of one kWh for energy cost, if set.
     pub price_per_kwh: Option<f64>,
     /// Dashboard and API access.

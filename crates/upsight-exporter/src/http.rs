@@ -38,6 +38,8 @@ pub struct AppState {
     alerter: Option<AlertSwitch>,
     fleet: Option<Arc<FleetStatus>>,
     analytics: Option<(upsight_analytics::Sink, usize)>,
+    /// Whether `state_key_file` is configured: inline secrets are accepted through the API.
+    has_state_key: bool,
     /// The hardening layers' counters, set once the router is built.
     security: Arc<std::sync::OnceLock<Arc<SecurityCounters>>>,
 }
@@ -61,8 +63,14 @@ impl AppState {
             alerter: None,
             fleet: None,
             analytics: None,
+            has_state_key: config.state_key.is_some(),
             security: Arc::default(),
         }
+    }
+
+    /// Whether secrets sent through the API can be sealed in the state file.
+    pub fn has_state_key(&self) -> bool {
+        self.has_state_key
     }
 
     /// The ClickHouse sink's counters are exported from `sink` (bounded at `capacity_rows`).

@@ -54,7 +54,13 @@ pub fn open_state(config: &Config) -> Result<State, StoreError> {
             store: None,
         });
     };
-    let (store, state) = Store::<ExporterState>::open(dir, STATE_NAME)?;
+    let (store, mut state) = Store::<ExporterState>::open(dir, STATE_NAME)?;
+    tracker::seal::open(&mut state, config.state_key.as_deref()).map_err(|e| {
+        StoreError::Sealed {
+            path: store.path().to_path_buf(),
+            detail: e.to_string(),
+        }
+    })?;
     if let Some(from) = store.migrated_from() {
         tracing::info!(
             from,
@@ -148,6 +154,7 @@ pub async fn run_with_state(
         saver = Some(tokio::spawn(tracker::flush::run(
             tracker.clone(),
             store,
+            config.state_key.clone(),
             cancel.clone(),
         )));
     }

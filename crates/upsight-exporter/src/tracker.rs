@@ -8,6 +8,7 @@
 
 pub mod flush;
 pub mod points;
+pub mod seal;
 mod state;
 
 use std::collections::BTreeMap;

@@ -83,6 +83,15 @@ pub enum StoreError {
         /// What is wrong, for the operator.
         detail: String,
     },
+    /// The state file holds secrets sealed with a key the program does not have (no key, or
+    /// another one).
+    #[error("state file {} is refused: {detail}", path.display())]
+    Sealed {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong, for the operator.
+        detail: String,
+    },
     /// The state file belongs to another schema (another role or program).
     #[error(
         "state file {} holds schema {found:?}, not {expected:?}; give each role its own state file or move the file away",
@@ -176,6 +185,7 @@ impl StoreError {
             | Self::Read { .. }
             | Self::TooLarge { .. }
             | Self::Corrupt { .. }
+            | Self::Sealed { .. }
             | Self::UnknownSchema { .. }
             | Self::FutureVersion { .. }
             | Self::Migration { .. }

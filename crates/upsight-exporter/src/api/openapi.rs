@@ -95,7 +95,7 @@ pub fn build() -> Value {
         "paths": {
             "/api/v1/devices": {
                 "get": op("Every device with its latest state", "devices", &object(), &json!([])),
-                "post": write_op("Add a device (admin): {\"name\", \"snmp\": {...}} or {\"name\", \"nut\": {...}} with the keys of the file's sections; saved in the state file, polled at once; secrets are write-only", "201", &json!([]))
+                "post": write_op("Add a device (admin): {\"name\", \"snmp\": {...}} or {\"name\", \"nut\": {...}} with the keys of the file's sections except the *_file ones (422); inline secrets need state_key_file (422 without) and are sealed in the state file; polled at once; secrets are write-only", "201", &json!([]))
             },
             "/api/v1/devices/{name}": {
                 "get": op("One device: every reading, flags, counters", "devices", &object(), &name_param()),
@@ -117,7 +117,7 @@ pub fn build() -> Value {
             "/api/v1/config": { "get": op("Effective configuration, secrets masked", "config", &object(), &json!([])) },
             "/api/v1/alerts": {
                 "get": op("Alert targets (URL path, query and token withheld) and delivery counters", "alerts", &object(), &json!([])),
-                "put": write_op("Replace the alert configuration (admin): the [alerts] table as JSON; validated and SSRF-checked; kept in the state file; tokens write-only", "200", &json!([]))
+                "put": write_op("Replace the alert configuration (admin): the [alerts] table as JSON without token_file or ca_file (422); validated and SSRF-checked; kept in the state file, tokens and Slack or Discord URLs only sealed (they need state_key_file, 422 without); tokens write-only", "200", &json!([]))
             },
             "/api/v1/alerts/test": { "post": {
                 "summary": "Send a test notice, to one target ({\"target\": name}) or all (admin); 429 within the test cooldown", "tags": ["alerts"],

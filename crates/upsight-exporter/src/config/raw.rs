@@ -32,6 +32,9 @@ pub struct RawConfig {
     /// Directory of the state file (`UPSIGHT_STATE_DIR`); absent: events, outages and energy
     /// are kept in memory only.
     pub state_dir: Option<PathBuf>,
+    /// File holding the 256-bit key (64 hex digits) that seals secrets added through the API
+    /// in the state file (`UPSIGHT_STATE_KEY_FILE`); absent: the API refuses inline secrets.
+    pub state_key_file: Option<PathBuf>,
     /// Price of one kWh, for energy cost in the API (any currency).
     pub price_per_kwh: Option<f64>,
     /// `[http]`: dashboard and API access.
@@ -110,6 +113,9 @@ impl RawConfig {
         if let Some(dir) = env("UPSIGHT_STATE_DIR") {
             self.state_dir = Some(PathBuf::from(dir));
         }
+        if let Some(path) = env("UPSIGHT_STATE_KEY_FILE") {
+            self.state_key_file = Some(PathBuf::from(path));
+        }
         if let Some(text) = env("UPSIGHT_INTERVAL") {
             self.interval = humantime::parse_duration(&text).map_err(|e| {
                 ConfigErrors::one(
@@ -175,6 +181,12 @@ impl RawConfig {
                 "is empty: omit it to keep state in memory only".into(),
             );
         }
+        let state_key = self.state_key_file.as_deref().and_then(|path| {
+            crate::tracker::seal::StateKey::from_file(path)
+                .map(std::sync::Arc::new)
+                .map_err(|m| err("state_key_file".into(), m))
+                .ok()
+        });
         let http = self.http.validate(&mut |path, message| {
             err(format!("http.{path}"), message);
         });
@@ -204,6 +216,8 @@ impl RawConfig {
                 nut,
                 snmp,
                 state_dir: self.state_dir,
+                state_key_file: self.state_key_file,
+                state_key,
                 price_per_kwh: self.price_per_kwh,
                 http,
                 alerts: alerts.unwrap_or_default(),

@@ -63,6 +63,7 @@ pub fn masked(config: &Config) -> Value {
         "listen": config.listen.to_string(),
         "interval": humantime::format_duration(config.interval).to_string(),
         "state_dir": config.state_dir.as_ref().map(|d| d.display().to_string()),
+        "state_key_file": config.state_key_file.as_ref().map(|p| p.display().to_string()),
         "price_per_kwh": config.price_per_kwh,
         "http": {
             "viewer_token": masked_opt(config.http.viewer.as_ref()),

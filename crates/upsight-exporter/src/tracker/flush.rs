@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use upsight_store::Store;
 
+use super::seal::StateKey;
 use super::{ExporterState, Tracker};
 
 /// At most one save per window: what kill -9 can lose is the changes of the last window plus
@@ -19,7 +20,13 @@ pub const FLUSH_WINDOW: Duration = Duration::from_secs(1);
 
 /// Saves `tracker`'s state into `store` whenever it changes, until `cancel` fires, then once
 /// more.
-pub async fn run(tracker: Tracker, store: Arc<Store<ExporterState>>, cancel: CancellationToken) {
+/// Secrets added through the API are sealed with `key` in the saved copy ([`super::seal`]).
+pub async fn run(
+    tracker: Tracker,
+    store: Arc<Store<ExporterState>>,
+    key: Option<Arc<StateKey>>,
+    cancel: CancellationToken,
+) {
     // When the last copy was taken. The window runs from it, not from when a change is first
     // noticed: a change made while a save is running is then in the next copy no later than
     // one window after it was made, however long the save took.
@@ -36,14 +43,18 @@ pub async fn run(tracker: Tracker, store: Arc<Store<ExporterState>>, cancel: Can
             }
         }
         last_copy = Some(Instant::now());
-        save(&tracker, &store).await;
+        save(&tracker, &store, key.as_deref()).await;
     }
-    save(&tracker, &store).await;
+    save(&tracker, &store, key.as_deref()).await;
 }
 
-async fn save(tracker: &Tracker, store: &Arc<Store<ExporterState>>) {
+async fn save(tracker: &Tracker, store: &Arc<Store<ExporterState>>, key: Option<&StateKey>) {
     let started = std::time::Instant::now();
-    let state = tracker.snapshot_state();
+    let mut state = tracker.snapshot_state();
+    if let Err(error) = super::seal::seal(&mut state, key) {
+        tracing::error!(%error, "Sealing the state's secrets failed; the previous file is kept.");
+        return;
+    }
     let store = Arc::clone(store);
     match tokio::task::spawn_blocking(move || store.save(&state)).await {
         Ok(Ok(())) => tracing::debug!(
