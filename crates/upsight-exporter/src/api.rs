@@ -2,6 +2,7 @@
 //! Handlers read the latest snapshot and the tracker; none waits on hardware. Errors are
 //! `{"error": "..."}` with exact status codes (`upsight_http::ApiError`).
 
+pub mod audit;
 pub mod dto;
 pub mod openapi;
 
@@ -50,6 +51,7 @@ pub fn write_router(state: AppState) -> Router {
             "/api/v1/devices/{name}",
             axum::routing::put(replace_device).delete(remove_device),
         )
+        .route_layer(axum::middleware::from_fn(audit::record))
         .with_state(state)
 }
 
