@@ -32,6 +32,11 @@ pub struct RegistryConfig {
     pub max_members: usize,
     /// A device with less battery runtime left than this counts as "low runtime".
     pub low_runtime: Duration,
+    /// Networks a member's `scrape_target` may point into besides the address it registered
+    /// from; see [`RegistryConfig::is_listed_target`].
+    pub discovery_networks: Vec<upsight_http::Cidr>,
+    /// Host names (lowercase, exact) a member's `scrape_target` may name.
+    pub discovery_hosts: Vec<String>,
 }
 
 impl Default for RegistryConfig {
@@ -42,6 +47,8 @@ impl Default for RegistryConfig {
             ttl: Duration::from_secs(45),
             max_members: 5000,
             low_runtime: Duration::from_secs(300),
+            discovery_networks: Vec::new(),
+            discovery_hosts: Vec::new(),
         }
     }
 }
@@ -68,6 +75,27 @@ pub enum ConfigError {
 }
 
 impl RegistryConfig {
+    /// Whether a member registering from `peer` may have Prometheus sent to `target`
+    /// (`host:port` or `[v6]:port`, validated): the host is `peer` itself, an address in
+    /// `discovery_networks`, or a name in `discovery_hosts`. Anything else would let a holder
+    /// of the ingest token point the plane's Prometheus at any address it can reach.
+    pub fn is_listed_target(&self, target: &str, peer: std::net::IpAddr) -> bool {
+        let host = match target.strip_prefix('[') {
+            Some(rest) => rest.split_once(']').map_or(rest, |(h, _)| h),
+            None => target.rsplit_once(':').map_or(target, |(h, _)| h),
+        };
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                let ip = ip.to_canonical();
+                ip == peer.to_canonical() || self.discovery_networks.iter().any(|n| n.contains(ip))
+            }
+            Err(_) => self
+                .discovery_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(host)),
+        }
+    }
+
     /// Checks the bounds, returning `(interval, ttl)` in wire seconds.
     pub(crate) fn wire_seconds(&self) -> Result<(u32, u32), ConfigError> {
         let interval = whole_seconds(self.heartbeat_interval)

@@ -139,6 +139,11 @@ pub(crate) async fn register(
             _ => ApiError::Internal(e.to_string()),
         }
     })?;
+    if let Some(target) = &registration.dropped_target {
+        tracing::warn!(group = %request.group, identity = %request.identity, %peer,
+            target = %target,
+            "Scrape target not kept: it is neither the member's own address nor in discovery_networks or discovery_hosts, so Prometheus is not sent there.");
+    }
     if registration.is_conflict {
         tracing::warn!(group = %request.group, identity = %request.identity, %peer,
             "Identity conflict: one identity registering from two addresses.");

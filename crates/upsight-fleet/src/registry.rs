@@ -77,6 +77,9 @@ pub struct Registration {
     pub is_new: bool,
     /// Whether the request counted as an identity conflict (log it).
     pub is_conflict: bool,
+    /// The `scrape_target` the request gave and the registry did not keep because
+    /// [`RegistryConfig::is_listed_target`] refused it (log it).
+    pub dropped_target: Option<String>,
 }
 
 /// An accepted heartbeat.
@@ -154,6 +157,10 @@ impl Registry {
         } else {
             (self.admit(&id)?, true, false)
         };
+        let (scrape_target, dropped_target) = match &request.scrape_target {
+            Some(t) if !self.config.is_listed_target(t, peer) => (None, Some(t.clone())),
+            other => (other.clone(), None),
+        };
         let registered_unix = self
             .record_mut(&id)
             .map_or_else(|| unix_seconds(now), |r| r.registered_unix);
@@ -163,7 +170,7 @@ impl Registry {
             registered_unix,
             last_seen_unix: unix_seconds(now),
             software_version: request.software_version.clone(),
-            scrape_target: request.scrape_target.clone(),
+            scrape_target,
             devices: self
                 .record_mut(&id)
                 .map(|r| std::mem::take(&mut r.devices))
@@ -189,6 +196,7 @@ impl Registry {
             },
             is_new,
             is_conflict,
+            dropped_target,
         })
     }
 

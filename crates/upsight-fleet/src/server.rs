@@ -187,7 +187,8 @@ async fn save(plane: &Plane, store: &Arc<Store<FleetState>>, is_final: bool) {
         Ok(Ok(())) => plane.metrics.saved(unix_now()),
         Ok(Err(error)) => {
             plane.metrics.save_failed();
-            tracing::error!(%error, "Saving the fleet state failed; the previous file is kept.");
+            let cause = std::error::Error::source(&error).map(ToString::to_string);
+            tracing::error!(%error, cause, "Saving the fleet state failed; the previous file is kept.");
         }
         Err(error) => {
             plane.metrics.save_failed();

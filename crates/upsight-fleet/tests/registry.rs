@@ -381,6 +381,7 @@ fn fleet_totals_from_the_golden_heartbeat() {
 
     let config = RegistryConfig {
         low_runtime: Duration::from_secs(1800),
+        discovery_hosts: vec!["a.example".into()],
         ..RegistryConfig::default()
     };
     let mut r = Registry::try_new(config).unwrap();
@@ -477,4 +478,54 @@ proptest! {
             prop_assert!(r.len() <= 6);
         }
     }
+}
+
+/// A member holding the ingest token must not be able to send the plane's Prometheus to an
+/// address of its choosing: only its own address, the listed networks and the listed names.
+#[test]
+fn scrape_targets_are_kept_only_for_the_members_own_address_or_listed_ones() {
+    let config = RegistryConfig {
+        discovery_networks: vec!["10.20.0.0/16".parse().unwrap()],
+        discovery_hosts: vec!["ups-gw.example".into()],
+        ..RegistryConfig::default()
+    };
+    let cases = [
+        ("192.0.2.1:9955", ip(1), true),
+        ("192.0.2.1:9955", ip(2), false),
+        ("10.20.3.4:9955", ip(1), true),
+        ("10.21.0.1:9955", ip(1), false),
+        ("169.254.169.254:80", ip(1), false),
+        ("127.0.0.1:6379", ip(1), false),
+        ("UPS-GW.example:9955", ip(1), true),
+        ("evil.example:9955", ip(1), false),
+        ("[2001:db8::1]:9955", "2001:db8::1".parse().unwrap(), true),
+        ("[2001:db8::1]:9955", ip(1), false),
+        // An IPv4 peer seen through an IPv6 socket is the same address.
+        ("192.0.2.1:9955", "::ffff:192.0.2.1".parse().unwrap(), true),
+    ];
+    for (target, peer, is_kept) in cases {
+        assert_eq!(
+            config.is_listed_target(target, peer),
+            is_kept,
+            "{target} from {peer}"
+        );
+    }
+
+    let mut r = Registry::try_new(config).unwrap();
+    let mut hostile = request("site-a", "m", None);
+    hostile.scrape_target = Some("169.254.169.254:80".into());
+    let reg = r.register(&hostile, ip(1), t(0), &key()).unwrap();
+    assert_eq!(reg.dropped_target.as_deref(), Some("169.254.169.254:80"));
+    let mut own = request("site-a", "n", None);
+    own.scrape_target = Some("192.0.2.7:9955".into());
+    let reg = r.register(&own, ip(7), t(0), &key()).unwrap();
+    assert_eq!(reg.dropped_target, None);
+    let listed: Vec<String> = r.targets().into_iter().map(|t| t.scrape_target).collect();
+    assert_eq!(
+        listed,
+        ["192.0.2.7:9955"],
+        "the dropped target is not offered to Prometheus"
+    );
+    let member = r.member(&group("site-a"), &id("m"), t(0)).unwrap();
+    assert_eq!(member.scrape_target, None);
 }

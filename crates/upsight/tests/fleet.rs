@@ -92,8 +92,9 @@ fn insecure_overrides_the_refusal_loudly() {
 #[test]
 fn register_heartbeat_and_read_back_with_separate_tokens() {
     let dir = tempfile::tempdir().unwrap();
+    // The golden request's scrape target is a host name: listed only when the plane lists it.
     let config = format!(
-        "{LOOPBACK}state_dir = \"{}\"\n",
+        "{LOOPBACK}state_dir = \"{}\"\ndiscovery_hosts = [\"Exporter-01.example\"]\n",
         dir.path().join("state").display()
     );
     let env = [
@@ -186,6 +187,7 @@ fn register_heartbeat_and_read_back_with_separate_tokens() {
         "{body}"
     );
     assert_eq!(targets[0]["labels"]["group"], "site-a", "{body}");
+    assert_eq!(targets.as_array().unwrap().len(), 1, "{body}");
     assert_eq!(
         targets[0]["labels"]["member"], "6f1c2a9e-3b7d-4c1e-9a0f-2d5e8b7c4a13",
         "{body}"

@@ -62,7 +62,9 @@ async fn save(tracker: &Tracker, store: &Arc<Store<ExporterState>>, key: Option<
             "State saved."
         ),
         Ok(Err(error)) => {
-            tracing::error!(error = %error, "Saving the state file failed; the previous file is kept.")
+            // The cause ("No space left on device") is the source, not in the message.
+            let cause = std::error::Error::source(&error).map(ToString::to_string);
+            tracing::error!(error = %error, cause, "Saving the state file failed; the previous file is kept.");
         }
         Err(error) => tracing::error!(%error, "The state-saving task failed."),
     }

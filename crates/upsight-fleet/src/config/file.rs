@@ -26,6 +26,10 @@ pub struct RawConfig {
     ttl: Option<Duration>,
     max_members: Option<usize>,
     #[serde(default)]
+    discovery_networks: Vec<String>,
+    #[serde(default)]
+    discovery_hosts: Vec<String>,
+    #[serde(default)]
     http: RawHttp,
     /// `[analytics]`: the ClickHouse the exporters write to, for the analytical reads.
     analytics: Option<upsight_analytics::RawConnection>,
@@ -167,6 +171,35 @@ impl FleetConfig {
             ttl: raw.ttl.unwrap_or(defaults.ttl),
             max_members: raw.max_members.unwrap_or(defaults.max_members),
             low_runtime: defaults.low_runtime,
+            discovery_networks: raw
+                .discovery_networks
+                .iter()
+                .filter_map(|text| {
+                    text.parse::<Cidr>()
+                        .map_err(|e| err("discovery_networks", format!("{text:?}: {e}")))
+                        .ok()
+                })
+                .collect(),
+            discovery_hosts: raw
+                .discovery_hosts
+                .iter()
+                .filter_map(|host| {
+                    let valid = !host.is_empty()
+                        && host.len() <= 253
+                        && host
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+                    if valid {
+                        Some(host.to_ascii_lowercase())
+                    } else {
+                        err(
+                            "discovery_hosts",
+                            format!("{host:?} is not a host name (letters, digits, '-', '.')"),
+                        );
+                        None
+                    }
+                })
+                .collect(),
         };
         if let Err(e) = registry.wire_seconds() {
             let path = match e {

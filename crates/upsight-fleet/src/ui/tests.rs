@@ -72,9 +72,11 @@ fn join(
 /// site-a: one member on line; site-b: one member with `rack-b` on battery and low on
 /// runtime; site-c: one member heard from a day before `now`.
 fn registry(now: SystemTime) -> (Registry, LeaseKey) {
-    let (mut registry, key) = FleetState::default()
-        .into_registry(RegistryConfig::default())
-        .unwrap();
+    let config = RegistryConfig {
+        discovery_hosts: vec!["exporter.example".into()],
+        ..RegistryConfig::default()
+    };
+    let (mut registry, key) = FleetState::default().into_registry(config).unwrap();
     let on_line = device("rack-a", &["OL", "CHRG"], 3540.0);
     let a = ("site-a", "member-a");
     join(&mut registry, &key, a, now, std::slice::from_ref(&on_line));
