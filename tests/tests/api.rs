@@ -616,6 +616,12 @@ async fn devices_added_changed_and_removed_at_runtime_persist() {
     .await;
     assert_eq!(r.status, 404);
     exporter.stop().await;
+    // The removed device's history went with it; the file's own device stays.
+    let saved = std::fs::read_to_string(state_dir.path().join("state/exporter.json")).unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let devices = saved["data"]["devices"].as_object().unwrap();
+    assert!(devices.contains_key("rack"), "{devices:?}");
+    assert!(!devices.contains_key("closet"), "{devices:?}");
 
     // Without a state key, inline secrets are refused rather than stored in clear.
     let keyless = tempfile::tempdir().unwrap();

@@ -150,11 +150,13 @@ impl Supervisor {
             .insert(name.to_owned(), Running { index, cancel });
     }
 
-    fn stop(&self, name: &str) {
-        if let Some(running) = self.running().remove(name) {
-            running.cancel.cancel();
-            self.inner.hub.remove_source(running.index);
-        }
+    /// Stops the poller of runtime entry `name`; the names of the devices it had published.
+    fn stop(&self, name: &str) -> Vec<upsight_model::UpsName> {
+        let Some(running) = self.running().remove(name) else {
+            return Vec::new();
+        };
+        running.cancel.cancel();
+        self.inner.hub.remove_source(running.index)
     }
 
     fn taken_except(&self, except: Option<&str>) -> HashSet<String> {
@@ -234,7 +236,10 @@ impl Supervisor {
         if !self.inner.tracker.remove_runtime_device(name) {
             return Err(ChangeError::NotFound(name.to_owned()));
         }
-        self.stop(name);
+        // Its devices' detectors, counters and chart points go with it: kept, they would pile
+        // up with every device ever added (the soak run saw the state file grow each minute).
+        let devices = self.stop(name);
+        self.inner.tracker.forget(&devices);
         tracing::info!(device = %name, "Device removed through the API.");
         Ok(())
     }

@@ -220,6 +220,26 @@ impl Tracker {
         self.inner.dirty.notify_one();
     }
 
+    /// Drops the histories (detector state, counters, energy, chart points) of `devices`, whose
+    /// source was removed. Their past events and outages stay in the bounded lists.
+    pub fn forget(&self, devices: &[UpsName]) {
+        if devices.is_empty() {
+            return;
+        }
+        {
+            let mut guard = self.lock();
+            for name in devices {
+                guard.devices.remove(name);
+            }
+        }
+        let mut points = self.inner.points.lock().unwrap_or_else(|e| e.into_inner());
+        for name in devices {
+            points.remove(name);
+        }
+        drop(points);
+        self.inner.dirty.notify_one();
+    }
+
     /// Removes a runtime device; whether it existed.
     pub fn remove_runtime_device(&self, name: &str) -> bool {
         let existed = self.lock().runtime.remove(name).is_some();

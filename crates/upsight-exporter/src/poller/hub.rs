@@ -78,15 +78,20 @@ impl SnapshotHub {
     }
 
     /// Removes source `index`: its devices leave the next snapshot, which is published now.
-    pub fn remove_source(&self, index: usize) {
+    /// Returns the names of the devices the source had published.
+    pub fn remove_source(&self, index: usize) -> Vec<upsight_model::UpsName> {
         let mut guard = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(removed) = guard.removed.get_mut(index) {
             *removed = true;
         }
-        if let Some(slot) = guard.sources.get_mut(index) {
-            *slot = Some(Vec::new());
-        }
+        let names = guard
+            .sources
+            .get_mut(index)
+            .and_then(|slot| slot.replace(Vec::new()))
+            .map(|states| states.into_iter().map(|s| s.name).collect())
+            .unwrap_or_default();
         Self::send(&self.inner, &mut guard);
+        names
     }
 
     /// Replaces source `index`'s devices and publishes a new snapshot. A device name already
