@@ -166,6 +166,8 @@ def heartbeat_body(group, identity, lease, n):
 
 
 def main():
+    # SIGTERM (or Ctrl-C) ends the run through `finally`, which stops every child process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not Path(BIN).is_file():
         sys.exit(f"soak: {BIN} not found; build it with `cargo build --release`")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
