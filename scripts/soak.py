@@ -119,6 +119,7 @@ class Run:
     def stop_all(self):
         for proc in self.procs.values():
             if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)  # a frozen simulator cannot act on SIGTERM
                 proc.send_signal(signal.SIGTERM)
         deadline = time.time() + 10
         for proc in self.procs.values():
