@@ -3,6 +3,7 @@
 //! `{"error": "..."}` with exact status codes (`upsight_http::ApiError`).
 
 pub mod dto;
+mod object;
 pub mod openapi;
 
 use std::collections::BTreeMap;
@@ -316,9 +317,7 @@ async fn poll_now(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    if !body.iter().all(u8::is_ascii_whitespace)
-        && serde_json::from_slice::<serde_json::Map<String, Value>>(&body).is_err()
-    {
+    if !body.iter().all(u8::is_ascii_whitespace) && !object::is_object(&body) {
         return Err(ApiError::BadRequest(
             "the body must be empty or a JSON object".into(),
         ));
