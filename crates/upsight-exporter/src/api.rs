@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod dto;
+mod object;
 pub mod openapi;
 
 use std::collections::BTreeMap;
@@ -322,9 +323,7 @@ async fn poll_now(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    if !body.iter().all(u8::is_ascii_whitespace)
-        && serde_json::from_slice::<serde_json::Map<String, Value>>(&body).is_err()
-    {
+    if !body.iter().all(u8::is_ascii_whitespace) && !object::is_object(&body) {
         return Err(ApiError::BadRequest(
             "the body must be empty or a JSON object".into(),
         ));

@@ -3,8 +3,10 @@
 
 mod analytics;
 mod fleet;
+mod http;
 
 pub use analytics::AnalyticsCounters;
+pub use http::HttpCounters;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -77,8 +79,8 @@ pub struct Subsystems {
     pub fleet: Option<FleetCounters>,
     /// The ClickHouse sink.
     pub analytics: Option<AnalyticsCounters>,
-    /// The HTTP server's security counters: (auth failures, rate limited).
-    pub http: Option<(u64, u64)>,
+    /// The HTTP server's security counters.
+    pub http: Option<HttpCounters>,
 }
 
 /// Like [`render`], with the event, outage and energy counters of each device and the
@@ -141,8 +143,8 @@ impl Collector for SnapshotCollector {
         if let Some(analytics) = &self.2.analytics {
             analytics::encode_analytics(&mut enc, analytics)?;
         }
-        if let Some((auth_failures, rate_limited)) = self.2.http {
-            encode_http(&mut enc, auth_failures, rate_limited)?;
+        if let Some(counters) = &self.2.http {
+            http::encode_http(&mut enc, counters)?;
         }
         encode_self(&mut enc, devices, &self.0.sources)
     }
@@ -366,30 +368,6 @@ fn encode_history(
     )?;
     for (d, c) in &tracked {
         float_counter(&mut energy.encode_family(&ups_label(d))?, c.energy_joules)?;
-    }
-    Ok(())
-}
-
-/// `upsight_http_auth_failures_total{surface="exporter"}` and
-/// `upsight_http_rate_limited_total{surface="exporter"}`.
-fn encode_http(enc: &mut Enc<'_>, auth_failures: u64, rate_limited: u64) -> Res {
-    for (name, text, value) in [
-        (
-            names::HTTP_AUTH_FAILURES_FAMILY,
-            help::HTTP_AUTH_FAILURES,
-            auth_failures,
-        ),
-        (
-            names::HTTP_RATE_LIMITED_FAMILY,
-            help::HTTP_RATE_LIMITED,
-            rate_limited,
-        ),
-    ] {
-        let mut family = enc.encode_descriptor(name, text, None, MetricType::Counter)?;
-        counter(
-            &mut family.encode_family(&[("surface", "exporter")])?,
-            value,
-        )?;
     }
     Ok(())
 }

@@ -14,13 +14,14 @@ use axum::routing::get;
 use serde_json::Value;
 use tokio::sync::Notify;
 use upsight_http::{
-    CorsPolicy, Credentials, Exposure, Hardening, HttpConfig, SecurityCounters, TrustedProxies,
+    CorsPolicy, Credentials, Exposure, Hardening, HostPolicy, HttpConfig, SecurityCounters,
+    TrustedProxies,
 };
 use upsight_model::Snapshot;
 
 use crate::alert::{AlertSwitch, Alerter};
 use crate::config::Config;
-use crate::exposition::{AnalyticsCounters, CONTENT_TYPE, Subsystems, render_with};
+use crate::exposition::{AnalyticsCounters, CONTENT_TYPE, HttpCounters, Subsystems, render_with};
 use crate::fleet::FleetStatus;
 use crate::poller::SnapshotHub;
 use crate::supervisor::Supervisor;
@@ -156,7 +157,10 @@ pub fn router(
         admin: settings.admin.clone(),
         metrics: settings.metrics.clone(),
     };
-    let mut http = HttpConfig::new(credentials, Exposure::of(listen));
+    let exposure = Exposure::of(listen);
+    let mut http = HttpConfig::new(credentials, exposure);
+    http.hosts = HostPolicy::new(exposure, settings.allowed_hosts.clone());
+    http.limits = settings.limits;
     http.trusted_proxies = TrustedProxies::new(settings.trusted_proxies.clone());
     http.rate_limit = settings.rate_limit;
     http.sessions.is_cookie_secure = settings.is_cookie_secure;
@@ -210,10 +214,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             .analytics
             .as_ref()
             .map(|(sink, capacity)| AnalyticsCounters::of(sink, *capacity)),
-        http: state
-            .security
-            .get()
-            .map(|c| (c.auth_failures(), c.rate_limited())),
+        http: state.security.get().map(|c| HttpCounters::of(c)),
     };
     if render_with(&snapshot, counters, subsystems, &mut body).is_err() {
         tracing::error!("Rendering the exposition failed.");

@@ -167,16 +167,15 @@ pub async fn run_with_state(
     if let Some((sink, capacity)) = sink {
         state = state.with_analytics(sink, capacity);
     }
-    let (app, _security) = http::router(state, &config, listen);
-    let server_cancel = cancel.clone();
-    tasks.spawn(async move {
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let serve =
-            axum::serve(listener, app).with_graceful_shutdown(server_cancel.cancelled_owned());
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "HTTP server failed.");
-        }
-    });
+    let (app, security) = http::router(state, &config, listen);
+    let limits = config.http.limits;
+    tasks.spawn(upsight_http::serve(
+        listener,
+        app,
+        limits,
+        security,
+        cancel.clone().cancelled_owned(),
+    ));
     shutdown.await;
     tracing::info!("Shutting down.");
     cancel.cancel();

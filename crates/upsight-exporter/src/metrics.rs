@@ -68,6 +68,10 @@ pub const FLEET_INTERVAL: &str = "upsight_fleet_heartbeat_interval_seconds";
 pub const HTTP_AUTH_FAILURES_FAMILY: &str = "upsight_http_auth_failures";
 /// `upsight_http_rate_limited_total{surface}`.
 pub const HTTP_RATE_LIMITED_FAMILY: &str = "upsight_http_rate_limited";
+/// `upsight_http_misdirected_total{surface}`.
+pub const HTTP_MISDIRECTED_FAMILY: &str = "upsight_http_misdirected";
+/// `upsight_http_connections_dropped_total{surface,reason}`.
+pub const HTTP_CONNECTIONS_DROPPED_FAMILY: &str = "upsight_http_connections_dropped";
 /// `upsight_subsystem_up{subsystem}` (today `analytics`, present only when configured).
 pub const SUBSYSTEM_UP: &str = "upsight_subsystem_up";
 /// `upsight_analytics_rows_inserted_total`.
@@ -88,6 +92,10 @@ pub mod help {
     /// `upsight_http_rate_limited_total`.
     pub const HTTP_RATE_LIMITED: &str =
         "Requests refused with 429 by the per-client rate limit; surface is exporter";
+    /// `upsight_http_misdirected_total`.
+    pub const HTTP_MISDIRECTED: &str = "Requests refused with 421 because they named a host this server does not answer for (DNS-rebinding check, allowed_hosts); surface is exporter";
+    /// `upsight_http_connections_dropped_total`.
+    pub const HTTP_CONNECTIONS_DROPPED: &str = "Connections closed without being served normally, by reason: over_cap (max_connections open), header_timeout (no complete request head within header_read_timeout), head_too_large (431), write_stall (the client stopped reading); surface is exporter";
     /// `upsight_subsystem_up`.
     pub const SUBSYSTEM_UP: &str = "1 while an optional subsystem works, else 0. analytics: the ClickHouse schema is in place and the latest insert succeeded (0 while the circuit breaker is open; polling and /metrics are never affected)";
     /// `upsight_analytics_rows_inserted_total`.

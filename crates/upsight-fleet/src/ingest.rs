@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use tokio::time::Instant;
 use upsight_http::ratelimit::client_key;
-use upsight_http::{ApiError, ClientIp, KeyedLimiter, record_denial};
+use upsight_http::{ApiError, ClientIp, KeyedLimiter, parse_bearer, record_denial};
 use upsight_model::{GroupName, HeartbeatV1, MemberId, RegisterRequestV1};
 
 use crate::metrics::{HeartbeatResult, RegisterResult};
@@ -65,7 +65,7 @@ impl FromRequestParts<Arc<Plane>> for Ingest {
         let presented = parts
             .headers
             .get(AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+            .and_then(|v| parse_bearer(v.as_bytes()));
         if presented.is_some_and(|token| tokens.matches(token)) {
             return Ok(Self);
         }

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use upsight_http::SecurityCounters;
+use upsight_http::{DropReason, SecurityCounters};
 
 use crate::FleetView;
 
@@ -235,6 +235,29 @@ pub(crate) fn render(scrape: &Scrape<'_>) -> String {
         "Requests refused with 429.",
         &[("{surface=\"fleet\"}", scrape.security.rate_limited())],
     );
+    family(
+        "upsight_http_misdirected",
+        "counter",
+        "Requests refused with 421: they named a host this server does not answer for.",
+        &[("{surface=\"fleet\"}", scrape.security.misdirected())],
+    );
+    let dropped: Vec<(String, u64)> = DropReason::ALL
+        .iter()
+        .map(|r| {
+            let labels = format!("{{surface=\"fleet\",reason=\"{}\"}}", r.as_str());
+            (labels, scrape.security.dropped(*r))
+        })
+        .collect();
+    family(
+        "upsight_http_connections_dropped",
+        "counter",
+        "Connections closed without being served normally, by reason (over_cap, \
+         header_timeout, head_too_large, write_stall).",
+        &dropped
+            .iter()
+            .map(|(l, v)| (l.as_str(), *v))
+            .collect::<Vec<_>>(),
+    );
     out.push_str("# EOF\n");
     out
 }
@@ -283,6 +306,9 @@ mod tests {
             "upsight_fleet_state_saves_total{result=\"ok\"} 1",
             "upsight_fleet_state_last_save_timestamp_seconds 1767225600",
             "upsight_http_auth_failures_total{surface=\"fleet\"} 0",
+            "upsight_http_misdirected_total{surface=\"fleet\"} 0",
+            "upsight_http_connections_dropped_total{surface=\"fleet\",reason=\"over_cap\"} 0",
+            "upsight_http_connections_dropped_total{surface=\"fleet\",reason=\"write_stall\"} 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
         }

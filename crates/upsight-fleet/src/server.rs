@@ -13,7 +13,6 @@
 //! 401 on ingest routes (unless one secret is configured as both, e.g. the shared token).
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
@@ -22,7 +21,9 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use upsight_http::{Credentials, Exposure, Hardening, HttpConfig, TrustedProxies};
+use upsight_http::{
+    Credentials, Exposure, Hardening, HostPolicy, HttpConfig, SecurityCounters, TrustedProxies,
+};
 use upsight_store::{Store, StoreError};
 
 use crate::plane::Plane;
@@ -131,18 +132,13 @@ pub async fn run(
     let cancel = CancellationToken::new();
     let saver =
         store.map(|store| tokio::spawn(save_loop(Arc::clone(&plane), store, cancel.clone())));
-    let app = router(&config, Arc::clone(&plane));
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let (app, security) = router(&config, Arc::clone(&plane));
+    upsight_http::serve(listener, app, config.http.limits, security, shutdown).await;
     cancel.cancel();
     if let Some(saver) = saver {
         let _ = saver.await;
     }
-    served.map_err(RunError::Serve)
+    Ok(())
 }
 
 /// Saves a registration or removal at most [`FLUSH_WINDOW`] after the previous copy (at once
@@ -206,7 +202,7 @@ fn unix_now() -> u64 {
 /// The largest request body: a heartbeat with the most devices (256) is about 100 KB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
+fn router(config: &FleetConfig, plane: Arc<Plane>) -> (Router, Arc<SecurityCounters>) {
     let credentials = Credentials {
         viewer: config.viewer.clone(),
         ..Credentials::default()
@@ -218,6 +214,12 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
         Exposure::of(config.listen)
     };
     let mut http = HttpConfig::new(credentials, exposure);
+    // The Host check follows the real bind, even when the insecure override relaxes `exposure`.
+    http.hosts = HostPolicy::new(
+        Exposure::of(config.listen),
+        config.http.allowed_hosts.clone(),
+    );
+    http.limits = config.http.limits;
     http.rate_limit = config.http.rate_limit;
     http.trusted_proxies = TrustedProxies::new(config.http.trusted_proxies.clone());
     http.cors = config.http.cors.clone();
@@ -239,7 +241,7 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
         .merge(ingest);
     let metrics = Router::new()
         .route("/metrics", get(api::metrics))
-        .with_state((Arc::clone(&plane), security));
+        .with_state((Arc::clone(&plane), Arc::clone(&security)));
     let open = open.merge(crate::ui::open_router(Arc::clone(&plane)));
     let pages = crate::ui::viewer_router(Arc::clone(&plane));
     let reader = config.analytics.as_ref().and_then(|settings| {
@@ -257,5 +259,6 @@ fn router(config: &FleetConfig, plane: Arc<Plane>) -> Router {
         .with_state(plane)
         .merge(metrics)
         .merge(upsight_analytics::api::fleet_router(analytics));
-    hardening.open(open).viewer(read.merge(pages)).build()
+    let app = hardening.open(open).viewer(read.merge(pages)).build();
+    (app, security)
 }

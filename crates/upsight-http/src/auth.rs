@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
 pub use self::audit::record_denial;
+pub(crate) use self::audit::sanitize;
 
 use crate::session::parse_cookie;
 use crate::{ApiError, SecurityCounters, SessionStore, TokenSet};
@@ -149,8 +150,11 @@ impl Auth {
     }
 }
 
-/// The token of `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1).
-fn parse_bearer(value: &[u8]) -> Option<&[u8]> {
+/// The token of an `Authorization: Bearer <token>` value: the scheme is case-insensitive
+/// (RFC 9110 §11.1), one or more spaces follow it, and surrounding whitespace is dropped.
+/// Works on raw bytes, so a value that is not UTF-8 yields bytes that simply match no token.
+/// Every server that reads a bearer token parses it here.
+pub fn parse_bearer(value: &[u8]) -> Option<&[u8]> {
     let (scheme, rest) = value.split_at_checked(6)?;
     if !scheme.eq_ignore_ascii_case(b"bearer") || rest.first() != Some(&b' ') {
         return None;
@@ -368,5 +372,10 @@ mod tests {
         assert_eq!(parse_bearer(b"Bearer"), None);
         assert_eq!(parse_bearer(b"Bearer "), None);
         assert_eq!(parse_bearer(b"Bearerabc"), None);
+        assert_eq!(parse_bearer(b"BEARER abc"), Some(&b"abc"[..]));
+        assert_eq!(parse_bearer(b"bEaReR abc"), Some(&b"abc"[..]));
+        assert_eq!(parse_bearer(b"Bearer \xff\xfe"), Some(&b"\xff\xfe"[..]));
+        assert_eq!(parse_bearer(b"\xffearer abc"), None);
+        assert_eq!(parse_bearer(b"Bear"), None);
     }
 }

@@ -46,6 +46,9 @@ pub enum ApiError {
     /// 409, with a safe message.
     #[error("{0}")]
     Conflict(Cow<'static, str>),
+    /// 421: the request names a host this server does not answer for.
+    #[error("misdirected request")]
+    Misdirected,
     /// 413.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -88,6 +91,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -107,6 +111,7 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
             StatusCode::CONFLICT => Self::Conflict("conflict".into()),
+            StatusCode::MISDIRECTED_REQUEST => Self::Misdirected,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::UNPROCESSABLE_ENTITY => Self::Unprocessable("unprocessable entity".into()),
@@ -225,6 +230,7 @@ mod tests {
             (ApiError::MethodNotAllowed, 405, "method not allowed"),
             (ApiError::RequestTimeout, 408, "request timeout"),
             (ApiError::Conflict("lease".into()), 409, "lease"),
+            (ApiError::Misdirected, 421, "misdirected request"),
             (ApiError::PayloadTooLarge, 413, "payload too large"),
             (
                 ApiError::UnsupportedMediaType,

@@ -11,11 +11,14 @@
 //!    listed preflights (cheap, stateless, and credential-free by definition);
 //! 4. client IP: the TCP peer, or the right-most untrusted `X-Forwarded-For` hop behind a
 //!    trusted proxy; everything below keys and logs by it;
-//! 5. rate limit: before anything that costs (body, token comparison, session lookup), so
+//! 5. Host check (421): a request naming a foreign host on a loopback bind (DNS rebinding) is
+//!    refused before the rate limit, so such a page cannot spend the budget that local
+//!    clients, all keyed by 127.0.0.1, share;
+//! 6. rate limit: before anything that costs (body, token comparison, session lookup), so
 //!    unauthenticated floods are cheap to refuse;
-//! 6. in-flight cap (503), then the deadline (503), then the body cap (413): bounds on what an
+//! 7. in-flight cap (503), then the deadline (503), then the body cap (413): bounds on what an
 //!    admitted request may consume;
-//! 7. per route group: bind policy (403 on a public bind without viewer token), `?token=`
+//! 8. per route group: bind policy (403 on a public bind without viewer token), `?token=`
 //!    exchange, then the auth gate (401/403), applied only to matched paths, so an unknown
 //!    path is a flat 404 rather than a 401. An unsupported method on a gated path meets the
 //!    gate first (axum layers a path's 405 fallback with its routes), so anonymous clients
@@ -32,12 +35,13 @@ use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 
 use crate::auth::{Auth, Gate, require};
+use crate::host::HostCheck;
 use crate::ratelimit::{IpLimit, KeyedLimiter};
 use crate::session::{exchange_query_token, login, logout};
 use crate::{
-    BindPolicy, CorsPolicy, Credentials, Exposure, Limits, RateLimitConfig, SecurityCounters,
-    SessionConfig, SessionStore, TrustedProxies, bind, client, cors, error, headers, limits,
-    ratelimit,
+    AllowedHosts, BindPolicy, CorsPolicy, Credentials, Exposure, HostPolicy, Limits,
+    RateLimitConfig, SecurityCounters, SessionConfig, SessionStore, TrustedProxies, bind, client,
+    cors, error, headers, host, limits, ratelimit,
 };
 
 /// Path of the login form target.
@@ -51,8 +55,11 @@ pub const LOGOUT_PATH: &str = "/logout";
 pub struct HttpConfig {
     /// Viewer, admin and metrics tokens.
     pub credentials: Credentials,
-    /// Whether the listener is loopback-only.
+    /// Whether the listener is loopback-only (for the bind policy).
     pub exposure: Exposure,
+    /// Which hosts a request may name; by default enforced exactly when `exposure` is
+    /// loopback. Set it from the real bind where `exposure` is relaxed.
+    pub hosts: HostPolicy,
     /// Per-client-IP token bucket.
     pub rate_limit: RateLimitConfig,
     /// Proxies whose `X-Forwarded-For` is believed.
@@ -75,6 +82,7 @@ impl HttpConfig {
         Self {
             credentials,
             exposure,
+            hosts: HostPolicy::new(exposure, AllowedHosts::default()),
             rate_limit: RateLimitConfig::default(),
             trusted_proxies: TrustedProxies::default(),
             limits: Limits::default(),
@@ -168,18 +176,24 @@ impl Hardening {
     }
 
     /// Adds `POST /login`, `POST /logout` and the flat 404 fallback, and wraps everything in the
-    /// layers. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
+    /// layers. Serve it with [`crate::serve()`] (or with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`).
     pub fn build(self) -> Router {
         let Limits {
             max_body_bytes,
             request_timeout,
             max_in_flight,
+            ..
         } = self.config.limits;
         let sessions = Router::new()
             .route(LOGIN_PATH, post(login))
             .route(LOGOUT_PATH, post(logout))
             .route_layer(from_fn_with_state(self.bind, bind::enforce))
             .with_state(self.auth.clone());
+        let host_check = HostCheck {
+            policy: Arc::new(self.config.hosts),
+            counters: Arc::clone(&self.auth.counters),
+        };
         let ip_limit = IpLimit {
             limiter: Arc::new(KeyedLimiter::new(self.config.rate_limit)),
             counters: Arc::clone(&self.auth.counters),
@@ -200,6 +214,7 @@ impl Hardening {
                 self.config.trusted_proxies,
                 client::resolve,
             ))
+            .layer(from_fn_with_state(host_check, host::check))
             .layer(from_fn_with_state(ip_limit, ratelimit::limit))
             .layer(from_fn_with_state(slots, limits::shed))
             .layer(from_fn_with_state(request_timeout, limits::deadline))

@@ -1,6 +1,7 @@
 //! Shared HTTP hardening for axum 0.8: token auth and roles, browser sessions, per-IP rate
-//! limits, body/time/concurrency limits, security headers, flat JSON errors, CORS allowlist
-//! and the public-bind policy. Used by the exporter and the fleet plane.
+//! limits, body/time/concurrency limits, security headers, flat JSON errors, CORS allowlist,
+//! the public-bind policy, the Host check, and the server loop with connection limits
+//! ([`serve()`]). Used by the exporter and the fleet plane.
 //!
 //! Wrap a router in one call with [`Hardening`]: routes are handed over in groups by access
 //! level, and [`Hardening::build`] stacks the layers. Layer order, outermost first:
@@ -11,11 +12,14 @@
 //! | 2 | error flattening ([`error`]) | — | axum's own 404/405/rejections become flat JSON; 5xx detail logged once |
 //! | 3 | CORS ([`cors`]) | 204 preflight | a listed origin can read its 401/429 |
 //! | 4 | client IP ([`client`]) | 500 without `ConnectInfo` | peer, or right-most untrusted XFF hop behind a trusted proxy |
-//! | 5 | rate limit ([`ratelimit`]) | 429 + `Retry-After` | before any work or auth |
-//! | 6 | in-flight cap, deadline, body cap ([`limits`]) | 503, 503, 413 | bound what an admitted request costs |
-//! | 7 | per group: bind policy ([`bind`]), `?token=` login ([`session`]), auth gate ([`auth`]) | 403, 303, 401/403 | matched routes only, so unknown paths are 404 |
+//! | 5 | Host check ([`host`]) | 421 | DNS rebinding on a loopback bind; before the rate limit, so a rebinding page cannot spend local clients' budget |
+//! | 6 | rate limit ([`ratelimit`]) | 429 + `Retry-After` | before any work or auth |
+//! | 7 | in-flight cap, deadline, body cap ([`limits`]) | 503, 503, 413 | bound what an admitted request costs |
+//! | 8 | per group: bind policy ([`bind`]), `?token=` login ([`session`]), auth gate ([`auth`]) | 403, 303, 401/403 | matched routes only, so unknown paths are 404 |
 //!
-//! The server must be started with `into_make_service_with_connect_info::<SocketAddr>()`.
+//! Serve the router with [`serve()`] (connection cap, header-read timeout, head size cap; it
+//! supplies `ConnectInfo<SocketAddr>`), or with
+//! `into_make_service_with_connect_info::<SocketAddr>()`.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -44,21 +48,25 @@ pub mod counters;
 pub mod error;
 pub mod hardening;
 pub mod headers;
+pub mod host;
 pub mod html;
 pub mod limits;
 pub mod ratelimit;
+pub mod serve;
 pub mod session;
 pub mod settings;
 pub mod token;
 
-pub use auth::{Credentials, Role, record_denial};
+pub use auth::{Credentials, Role, parse_bearer, record_denial};
 pub use bind::{BindPolicy, Exposure};
 pub use client::{Cidr, ClientIp, TrustedProxies};
 pub use cors::CorsPolicy;
-pub use counters::SecurityCounters;
+pub use counters::{DropReason, SecurityCounters};
 pub use error::{ApiError, not_found};
 pub use hardening::{Hardening, HttpConfig};
+pub use host::{AllowedHosts, HostPolicy};
 pub use limits::Limits;
 pub use ratelimit::{KeyedLimiter, RateLimitConfig, RateLimited};
+pub use serve::serve;
 pub use session::{SessionConfig, SessionStore};
 pub use token::{Token, TokenError, TokenSet};

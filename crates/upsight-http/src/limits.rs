@@ -11,6 +11,9 @@
 //!   repeat a request that is stuck on our side. Streaming response bodies are not bounded.
 //! - **In-flight cap (503):** beyond `max_in_flight` concurrent requests, new ones are shed at
 //!   once instead of queueing.
+//!
+//! The connection-level limits (`max_connections`, `header_read_timeout`, `max_header_bytes`)
+//! live here too, so one value configures a server; [`crate::serve()`] applies them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +28,7 @@ use tokio::sync::Semaphore;
 
 use crate::ApiError;
 
-/// Body, time and concurrency limits of one server.
+/// Body, time, concurrency and connection limits of one server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted request body, in bytes.
@@ -34,15 +37,39 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Most requests handled at once; more are shed with 503.
     pub max_in_flight: usize,
+    /// Most connections open at once; one more is accepted and closed at once.
+    pub max_connections: usize,
+    /// Longest wait for a complete request head, on a new connection and between the requests
+    /// of a kept-alive one; also the longest a response write may make no progress.
+    pub header_read_timeout: Duration,
+    /// Largest request head (request line and headers), in bytes; more is answered 431.
+    pub max_header_bytes: usize,
 }
 
+/// Default [`Limits::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default [`Limits::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`Limits::max_header_bytes`].
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+
 impl Default for Limits {
-    /// 1 MiB bodies (the device API, feature floor C.2.3), 10 s, 256 in flight.
+    /// 1 MiB bodies (the device API, feature floor C.2.3), 10 s, 256 in flight; 1024
+    /// connections, 10 s for a request head, 16 KiB heads.
+    ///
+    /// 1024 connections are four times the in-flight cap (kept-alive connections are mostly
+    /// idle) and fit the systemd units' `LimitNOFILE`; 10 s is far more than any real client
+    /// needs to send a head, and bounds how long a silent connection holds a slot; 16 KiB
+    /// holds a browser's headers and cookies with room to spare (nginx's default is 8 KiB
+    /// per line), and bounds what a connection's read buffer may cost.
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
             max_in_flight: 256,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
         }
     }
 }

@@ -6,6 +6,7 @@
 mod service {
     mod auth;
     mod cors_bind;
+    mod host;
     mod limits;
     mod ratelimit;
     mod session;

@@ -62,8 +62,12 @@ async fn exporter(path: &Path) -> Result<u8, Failure> {
         tracing::info!("No state_dir: events, outages and energy are kept in memory only.");
     }
     let listener = bind(&config.listen.to_string()).await?;
+    // The bound address: with port 0 in `listen`, the port the system chose.
+    let local = listener
+        .local_addr()
+        .map_err(|e| (EX_SOFTWARE, anyhow::Error::new(e)))?;
     tracing::info!(
-        listen = %config.listen,
+        listen = %local,
         nut_servers = config.nut.len(),
         snmp_devices = config.snmp.len(),
         "Exporter started."

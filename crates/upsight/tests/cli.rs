@@ -120,7 +120,7 @@ fn http_get(url: &str, path: &str) -> String {
     assert!(addr.ip().is_loopback());
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     std::io::Write::write_all(&mut s, req.as_bytes()).unwrap();
     let mut body = String::new();
     s.read_to_string(&mut body).unwrap();
@@ -133,7 +133,7 @@ fn http_get_with(url: &str, path: &str, token: &str) -> String {
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
     );
     std::io::Write::write_all(&mut s, req.as_bytes()).unwrap();
     let mut body = String::new();

@@ -232,7 +232,7 @@ fn body_cap_counts_bytes_read_and_the_member_cap_answers_403() {
     let addr = plane.addr().expect("started");
     let big = vec![b' '; 300 * 1024];
     let declared = format!(
-        "POST /api/v1/register HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+        "POST /api/v1/register HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
          Authorization: Bearer {INGEST}\r\nContent-Type: application/json\r\n\
          Content-Length: {}",
         big.len()
@@ -248,7 +248,7 @@ fn body_cap_counts_bytes_read_and_the_member_cap_answers_403() {
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     let head = format!(
-        "POST /api/v1/heartbeat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+        "POST /api/v1/heartbeat HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
          Authorization: Bearer {INGEST}\r\nContent-Type: application/json\r\n\
          Transfer-Encoding: chunked"
     );

@@ -51,7 +51,7 @@ fn metrics(port: u16) -> Option<String> {
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    let req = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let req = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     std::io::Write::write_all(&mut s, req.as_bytes()).ok()?;
     let mut body = String::new();
     s.read_to_string(&mut body).ok()?;

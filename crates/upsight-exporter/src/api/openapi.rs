@@ -169,8 +169,11 @@ pub fn render_reference() -> String {
          browser session (`POST /login`, or a `?token=` link). Errors are JSON \
          `{\"error\": \"...\"}` with exact status codes: 400 bad parameters, 401 missing or \
          wrong token (with `WWW-Authenticate`), 403 not allowed (a viewer on an admin route, or \
-         a non-loopback bind without a viewer token), 404, 413 body over 1 MiB, 429 rate \
-         limited (with `Retry-After`), 503 over the request deadline. Times are RFC 3339 UTC; \
+         a non-loopback bind without a viewer token), 404, 413 body over 1 MiB, 421 a `Host` \
+         that is not a loopback name or an `allowed_hosts` entry on a loopback bind \
+         ([security.md](security.md#host-check-and-dns-rebinding)), 429 rate limited (with \
+         `Retry-After`), 431 request head over `max_header_bytes` (written by the HTTP layer, \
+         without a body), 503 over the request deadline. Times are RFC 3339 UTC; \
          values are in SI units with the unit in the field name.\n\n\
          | method | path | access | what |\n|---|---|---|---|\n",
     );

@@ -1,8 +1,12 @@
 //! Dashboard and API access: the viewer, admin and metrics tokens (comma lists for rotation,
-//! inline or `*_file`, or the `UPSIGHT_*_TOKEN` variables), trusted proxies and CORS origins.
+//! inline or `*_file`, or the `UPSIGHT_*_TOKEN` variables), trusted proxies, CORS origins,
+//! allowed hosts and the connection limits.
 
 use std::path::PathBuf;
-use upsight_http::{Cidr, RateLimitConfig, TokenSet, settings};
+use std::time::Duration;
+
+use upsight_http::settings::ConnectionKeys;
+use upsight_http::{AllowedHosts, Cidr, Limits, RateLimitConfig, TokenSet, settings};
 
 use super::raw::read_secret;
 
@@ -36,6 +40,16 @@ pub struct RawHttp {
     /// e.g. a TLS reverse proxy).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Host names requests may name besides the loopback names (DNS-rebinding check).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Most connections open at once.
+    pub max_connections: Option<usize>,
+    /// Longest wait for a request head, e.g. `"10s"`.
+    #[serde(default, with = "humantime_serde")]
+    pub header_read_timeout: Option<Duration>,
+    /// Largest request head, in bytes.
+    pub max_header_bytes: Option<usize>,
 }
 
 /// Default requests a minute per client: a dashboard refreshing every few seconds and several
@@ -61,6 +75,10 @@ pub struct HttpSettings {
     pub rate_limit: RateLimitConfig,
     /// Session cookies carry `Secure`.
     pub is_cookie_secure: bool,
+    /// Hosts requests may name besides the loopback names.
+    pub allowed_hosts: AllowedHosts,
+    /// Body, time and connection limits (the connection keys applied over the defaults).
+    pub limits: Limits,
 }
 
 impl RawHttp {
@@ -126,6 +144,13 @@ impl RawHttp {
             10_000,
             err,
         );
+        let allowed_hosts = settings::allowed_hosts(&self.allowed_hosts, err);
+        let connections = ConnectionKeys {
+            max_connections: self.max_connections,
+            header_read_timeout: self.header_read_timeout,
+            max_header_bytes: self.max_header_bytes,
+        };
+        let limits = settings::connection_limits(Limits::default(), connections, err);
         HttpSettings {
             viewer,
             admin,
@@ -134,6 +159,8 @@ impl RawHttp {
             allowed_origins: self.allowed_origins,
             rate_limit,
             is_cookie_secure: self.secure_cookies,
+            allowed_hosts,
+            limits,
         }
     }
 }

@@ -254,3 +254,36 @@ fn secure_cookies_default_off() {
     let cfg = parse("[http]\nsecure_cookies = true\n[[nut]]\naddress = \"h\"\n").unwrap();
     assert!(cfg.http.is_cookie_secure);
 }
+
+#[test]
+fn http_connection_limits_and_allowed_hosts() {
+    let cfg = parse("[[nut]]\naddress = \"h\"\n").unwrap();
+    assert_eq!(cfg.http.limits, upsight_http::Limits::default());
+    assert!(cfg.http.allowed_hosts.is_empty());
+    let cfg = parse(
+        "[http]\nmax_connections = 64\nheader_read_timeout = \"2s\"\nmax_header_bytes = 8192\n\
+         allowed_hosts = [\"ups.example.net\"]\n[[nut]]\naddress = \"h\"\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.http.limits.max_connections, 64);
+    assert_eq!(
+        cfg.http.limits.header_read_timeout,
+        std::time::Duration::from_secs(2)
+    );
+    assert_eq!(cfg.http.limits.max_header_bytes, 8192);
+    assert!(!cfg.http.allowed_hosts.is_empty());
+    let err = parse(
+        "[http]\nmax_connections = 0\nheader_read_timeout = \"0s\"\nmax_header_bytes = 100\n\
+         allowed_hosts = [\"https://ups.example.net\"]\n[[nut]]\naddress = \"h\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    for key in [
+        "http.max_connections: 0 is out of range",
+        "http.header_read_timeout: 0ns is out of range",
+        "http.max_header_bytes: 100 is out of range",
+        "http.allowed_hosts: \"https://ups.example.net\" is not a host name",
+    ] {
+        assert!(err.contains(key), "{key} missing in: {err}");
+    }
+}

@@ -71,6 +71,11 @@ pub fn masked(config: &Config) -> Value {
             "metrics_token": masked_opt(config.http.metrics.as_ref()),
             "trusted_proxies": config.http.trusted_proxies.len(),
             "allowed_origins": config.http.allowed_origins,
+            "allowed_hosts": config.http.allowed_hosts.iter().collect::<Vec<_>>(),
+            "max_connections": config.http.limits.max_connections,
+            "header_read_timeout":
+                humantime::format_duration(config.http.limits.header_read_timeout).to_string(),
+            "max_header_bytes": config.http.limits.max_header_bytes,
         },
         "nut": nut,
         "snmp": snmp,

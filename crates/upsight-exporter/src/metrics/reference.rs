@@ -86,6 +86,10 @@ pub fn render_reference() -> String {
         .iter()
         .map(|r| format!("`{}`", r.as_str()))
         .collect();
+    let dropped: Vec<_> = upsight_http::DropReason::ALL
+        .iter()
+        .map(|r| format!("`{}`", r.as_str()))
+        .collect();
     let _ = write!(
         out,
         "\n## Exporter self metrics\n\n| metric | type | labels | meaning |\n|---|---|---|---|\n\
@@ -98,7 +102,10 @@ pub fn render_reference() -> String {
          | `upsight_alert_failures_total` | counter | target, reason | {} |\n\
          | `upsight_http_auth_failures_total` | counter | surface | {} |\n\
          | `upsight_http_rate_limited_total` | counter | surface | {} |\n\
-         \n`reason` takes exactly these values: {}.\n",
+         | `upsight_http_misdirected_total` | counter | surface | {} |\n\
+         | `upsight_http_connections_dropped_total` | counter | surface, reason | {} |\n\
+         \nThe `reason` of `upsight_poll_failures_total` takes exactly these values: {}. The \
+         `reason` of `upsight_http_connections_dropped_total` takes exactly these values: {}.\n",
         help::BUILD,
         help::SOURCE_UP,
         help::POLL_DURATION,
@@ -108,7 +115,10 @@ pub fn render_reference() -> String {
         help::ALERT_FAILURES,
         help::HTTP_AUTH_FAILURES,
         help::HTTP_RATE_LIMITED,
-        reasons.join(", ")
+        help::HTTP_MISDIRECTED,
+        help::HTTP_CONNECTIONS_DROPPED,
+        reasons.join(", "),
+        dropped.join(", ")
     );
     render_fleet(&mut out);
     render_analytics(&mut out);

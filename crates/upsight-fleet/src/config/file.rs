@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use upsight_http::{Cidr, CorsPolicy, Exposure, RateLimitConfig, TokenSet, settings};
+use upsight_http::settings::ConnectionKeys;
+use upsight_http::{
+    AllowedHosts, Cidr, CorsPolicy, Exposure, Limits, RateLimitConfig, TokenSet, settings,
+};
 
 use super::RegistryConfig;
 
@@ -49,6 +52,12 @@ pub struct RawHttp {
     heartbeat_limit_burst: Option<u32>,
     #[serde(default)]
     secure_cookies: bool,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    max_connections: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    header_read_timeout: Option<Duration>,
+    max_header_bytes: Option<usize>,
 }
 
 /// Per client IP on register, reads and the UI: a few people refreshing the UI, and a whole
@@ -109,6 +118,10 @@ pub struct PlaneHttp {
     pub heartbeat_limit: RateLimitConfig,
     /// Session cookies carry `Secure` (the UI is reached over HTTPS).
     pub is_cookie_secure: bool,
+    /// Hosts requests may name besides the loopback names (the DNS-rebinding check).
+    pub allowed_hosts: AllowedHosts,
+    /// Connection limits (and the defaults of the other request limits).
+    pub limits: Limits,
 }
 
 /// Every problem found in a configuration, each as `path: message`.
@@ -286,6 +299,16 @@ impl RawHttp {
                 &mut http_err,
             ),
             is_cookie_secure: self.secure_cookies,
+            allowed_hosts: settings::allowed_hosts(&self.allowed_hosts, &mut http_err),
+            limits: settings::connection_limits(
+                Limits::default(),
+                ConnectionKeys {
+                    max_connections: self.max_connections,
+                    header_read_timeout: self.header_read_timeout,
+                    max_header_bytes: self.max_header_bytes,
+                },
+                &mut http_err,
+            ),
         }
     }
 }
@@ -428,19 +451,40 @@ mod tests {
     fn http_section_is_validated_under_its_path() {
         let text = "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"bad\"]\n\
                     allowed_origins = [\"*\"]\nrate_limit_per_minute = 0\n\
-                    heartbeat_limit_burst = 0\n";
+                    heartbeat_limit_burst = 0\nallowed_hosts = [\"a:1\"]\n\
+                    max_connections = 0\nheader_read_timeout = \"10m\"\n\
+                    max_header_bytes = 2000000\n";
         let all = FleetConfig::parse(text, &no_env).unwrap_err().to_string();
         for path in [
             "http.trusted_proxies[1]: ",
             "http.allowed_origins: ",
             "http.rate_limit_per_minute: ",
             "http.heartbeat_limit_burst: ",
+            "http.allowed_hosts: ",
+            "http.max_connections: ",
+            "http.header_read_timeout: ",
+            "http.max_header_bytes: ",
         ] {
             assert!(all.contains(path), "{path} missing in:\n{all}");
         }
+        let defaults = FleetConfig::parse("", &no_env).unwrap().http;
+        assert_eq!(defaults.limits, upsight_http::Limits::default());
+        assert!(defaults.allowed_hosts.is_empty());
         let text = "max_members = 7\n[http]\ntrusted_proxies = [\"10.0.0.0/8\"]\n\
-                    heartbeat_limit_per_minute = 6\nsecure_cookies = true\n";
+                    heartbeat_limit_per_minute = 6\nsecure_cookies = true\n\
+                    allowed_hosts = [\"fleet.example.net\"]\nmax_connections = 9000\n\
+                    header_read_timeout = \"5s\"\nmax_header_bytes = 32768\n";
         let config = FleetConfig::parse(text, &no_env).unwrap();
+        assert_eq!(config.http.limits.max_connections, 9000);
+        assert_eq!(
+            config.http.limits.header_read_timeout,
+            Duration::from_secs(5)
+        );
+        assert_eq!(config.http.limits.max_header_bytes, 32768);
+        assert_eq!(
+            config.http.allowed_hosts.iter().collect::<Vec<_>>(),
+            ["fleet.example.net"]
+        );
         assert_eq!(config.http.trusted_proxies.len(), 1);
         assert_eq!(config.http.heartbeat_limit.max_clients(), 7);
         assert!(config.http.is_cookie_secure);
