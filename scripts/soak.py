@@ -348,7 +348,7 @@ def report(root, samples, sent, refused, run):
     lines = [
         f"soak: {len(samples)} samples over {samples[-1][0] / 60 if samples else 0:.1f} min; "
         f"{sent['hb']} heartbeats, {sent['reg']} registrations, {sent['dev']} device adds, "
-        f"{sent['reads']} reads, {sent['errors']} non-2xx answers (faults and restarts cause some)",
+        f"{sent['reads']} reads, {sent['errors']} non-2xx answers (faults and restarts can cause some)",
         "| measure | early median | late median | drift | peak | bound |",
         "|---|---:|---:|---:|---:|---:|",
     ]
