@@ -100,12 +100,19 @@ fn check_registry(request: &RegisterRequestV1) {
         "{refused:?}"
     );
 
+    // A target reaches http_sd as sent exactly when the discovery policy lists it for the
+    // registering address; otherwise it is dropped and reported.
     let targets = registry.targets();
     match &request.scrape_target {
-        Some(target) => {
+        Some(target) if registry.config().is_listed_target(target, peer) => {
             assert_eq!(targets.len(), 1);
             assert_eq!(&targets[0].scrape_target, target);
+            assert_eq!(first.dropped_target, None);
         }
-        None => assert!(targets.is_empty()),
+        Some(target) => {
+            assert!(targets.is_empty());
+            assert_eq!(first.dropped_target.as_ref(), Some(target));
+        }
+        None => assert!(targets.is_empty() && first.dropped_target.is_none()),
     }
 }
