@@ -6,6 +6,7 @@
 //! loud message on stderr, never silently.
 
 pub mod alertmanager;
+pub mod bench;
 pub mod browser;
 pub mod clickhouse;
 pub mod demo;

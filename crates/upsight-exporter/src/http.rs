@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,10 @@ use upsight_model::Snapshot;
 
 use crate::alert::{AlertSwitch, Alerter};
 use crate::config::Config;
-use crate::exposition::{AnalyticsCounters, CONTENT_TYPE, HttpCounters, Subsystems, render_with};
+use crate::exposition::cache::{ChunksBody, DeviceSection};
+use crate::exposition::{
+    AnalyticsCounters, CONTENT_TYPE, HttpCounters, Subsystems, render_subsystems,
+};
 use crate::fleet::FleetStatus;
 use crate::poller::SnapshotHub;
 use crate::supervisor::Supervisor;
@@ -43,6 +47,8 @@ pub struct AppState {
     has_state_key: bool,
     /// The hardening layers' counters, set once the router is built.
     security: Arc<std::sync::OnceLock<Arc<SecurityCounters>>>,
+    /// The device section of `/metrics`, rendered once per poll.
+    exposition: Arc<DeviceSection>,
 }
 
 impl AppState {
@@ -66,6 +72,7 @@ impl AppState {
             analytics: None,
             has_state_key: config.state_key.is_some(),
             security: Arc::default(),
+            exposition: Arc::default(),
         }
     }
 
@@ -205,8 +212,6 @@ pub fn router(
 
 async fn metrics(State(state): State<AppState>) -> Response {
     let snapshot = state.hub.current();
-    let counters = Arc::new(state.tracker.counters());
-    let mut body = String::with_capacity(64 * 1024);
     let subsystems = Subsystems {
         alerts: state.alerter().map(|a| (a.deliveries(), a.failures())),
         fleet: state.fleet.as_ref().map(|s| s.counters()),
@@ -216,11 +221,14 @@ async fn metrics(State(state): State<AppState>) -> Response {
             .map(|(sink, capacity)| AnalyticsCounters::of(sink, *capacity)),
         http: state.security.get().map(|c| HttpCounters::of(c)),
     };
-    if render_with(&snapshot, counters, subsystems, &mut body).is_err() {
+    let devices = state.exposition.get(&snapshot, &state.tracker);
+    let mut tail = String::with_capacity(4 * 1024);
+    let (Ok(devices), Ok(())) = (devices, render_subsystems(subsystems, &mut tail)) else {
         tracing::error!("Rendering the exposition failed.");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
-    }
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+    };
+    let body = ChunksBody::new([devices, Bytes::from(tail)]);
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], Body::new(body)).into_response()
 }
 
 async fn healthz() -> &'static str {

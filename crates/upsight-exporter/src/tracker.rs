@@ -12,6 +12,7 @@ pub mod seal;
 mod state;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -55,6 +56,9 @@ struct Inner {
     /// Where polls, events and finished outages are queued for ClickHouse, once set.
     analytics: std::sync::OnceLock<upsight_analytics::Sink>,
     max_gap: Duration,
+    /// Bumped whenever [`Tracker::counters`] may answer differently: the exposition renders
+    /// the device section again only when this or the snapshot changed.
+    generation: AtomicU64,
 }
 
 impl Tracker {
@@ -73,6 +77,7 @@ impl Tracker {
                 alerter: std::sync::OnceLock::new(),
                 analytics: std::sync::OnceLock::new(),
                 max_gap,
+                generation: AtomicU64::new(0),
             }),
         }
     }
@@ -124,6 +129,7 @@ impl Tracker {
             }
         }
         if changed {
+            self.inner.generation.fetch_add(1, Ordering::Release);
             self.inner.dirty.notify_one();
         }
         if let Some(switch) = self.inner.alerter.get()
@@ -156,6 +162,12 @@ impl Tracker {
     pub fn points(&self, device: &UpsName) -> Vec<Point> {
         let points = self.inner.points.lock().unwrap_or_else(|e| e.into_inner());
         points.get(device).map(Points::to_vec).unwrap_or_default()
+    }
+
+    /// Changes whenever [`Tracker::counters`] may have changed. Read it before the counters:
+    /// a change in between only costs one more render.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     /// Counters per device for the exposition.
@@ -232,6 +244,7 @@ impl Tracker {
                 guard.devices.remove(name);
             }
         }
+        self.inner.generation.fetch_add(1, Ordering::Release);
         let mut points = self.inner.points.lock().unwrap_or_else(|e| e.into_inner());
         for name in devices {
             points.remove(name);

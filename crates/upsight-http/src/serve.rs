@@ -167,6 +167,14 @@ struct Connection {
 
 impl Connection {
     async fn run(self, stream: TcpStream, peer: SocketAddr) {
+        // A response body of several chunks (the exporter's `/metrics`: the cached device
+        // section, then the subsystem section) is written in several writes. With Nagle on,
+        // the last small write waits for the ACK of the previous one, which the client delays
+        // by up to 40 ms: measured as a 44 ms p50 for a 53 KB scrape. Responses are whole
+        // messages, so there is nothing to coalesce; hyper already batches head and body.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY could not be set.");
+        }
         let progress = Arc::new(Progress::default());
         let io = TokioIo::new(Watched::new(stream, self.stall, Arc::clone(&progress)));
         let app = self.app;

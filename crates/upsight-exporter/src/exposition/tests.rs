@@ -180,3 +180,36 @@ fn analytics_series_only_with_analytics() {
         assert!(out.contains(line), "{line} missing from\n{out}");
     }
 }
+
+#[test]
+fn devices_meet_their_counters_in_or_out_of_name_order() {
+    let counters_of = |seconds: f64| DeviceCounters {
+        on_battery_seconds: seconds,
+        ..DeviceCounters::default()
+    };
+    let counters: BTreeMap<UpsName, DeviceCounters> = [("a", 1.0), ("c", 3.0), ("d", 4.0)]
+        .into_iter()
+        .map(|(n, s)| (n.parse().unwrap(), counters_of(s)))
+        .collect();
+    let devices = |names: &[&str]| -> Vec<DeviceState> {
+        names
+            .iter()
+            .map(|n| DeviceState::new(n.parse().unwrap(), Source::Nut))
+            .collect()
+    };
+    let paired = |devices: &[DeviceState]| -> Vec<(String, f64)> {
+        with_counters(devices, &counters)
+            .into_iter()
+            .map(|(d, c)| (d.name.to_string(), c.on_battery_seconds))
+            .collect()
+    };
+    let expected = vec![("a".into(), 1.0), ("c".into(), 3.0), ("d".into(), 4.0)];
+    assert_eq!(paired(&devices(&["a", "b", "c", "d", "e"])), expected);
+    // Out of order (the snapshot sorts, but nothing breaks if it did not).
+    let shuffled = paired(&devices(&["d", "b", "a", "e", "c"]));
+    assert_eq!(
+        shuffled,
+        vec![("d".into(), 4.0), ("a".into(), 1.0), ("c".into(), 3.0)]
+    );
+    assert!(paired(&devices(&["b", "e"])).is_empty());
+}

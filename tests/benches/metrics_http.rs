@@ -1,2 +1,0 @@
-//! Placeholder: replaced in this change.
-fn main() {}
