@@ -41,6 +41,7 @@ fn median(samples: &[Duration]) -> Duration {
 /// The table and its notes.
 pub(crate) fn markdown(header: &str, rows: &[Row]) -> String {
     let mut out = String::new();
+    aims(&mut out, rows);
     let _ = writeln!(out, "{header}\n");
     let _ = writeln!(
         out,
@@ -131,6 +132,72 @@ fn table_row(out: &mut String, row: &Row) {
         exchanges(&m.wire),
         bytes(&m.wire),
     );
+}
+
+/// The `AIM|` rows `scripts/bench` collects: the worst exporter / raw ratio, the exchanges
+/// per steady-state poll, and per-UPS growth from 10 UPSes to the largest count per peer.
+fn aims(out: &mut String, rows: &[Row]) {
+    let measured: Vec<(&Row, &Measured)> = rows
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok().map(|m| (r, m)))
+        .collect();
+    let worst = measured.iter().max_by(|a, b| {
+        let ratio_of = |m: &Measured| ratio(median(&m.timing.exporter), median(&m.timing.raw));
+        ratio_of(a.1).total_cmp(&ratio_of(b.1))
+    });
+    if let Some((row, m)) = worst {
+        let worst = ratio(median(&m.timing.exporter), median(&m.timing.raw));
+        let _ = writeln!(
+            out,
+            "AIM|NUT poll cycle beside the raw-socket lower bound, worst of {} rows|{worst:.2}× ({}, {} UPSes)|aim ≤ 2×: {}|",
+            measured.len(),
+            row.peer,
+            row.n,
+            if worst <= 2.0 { "met" } else { "missed" }
+        );
+    }
+    let most = measured
+        .iter()
+        .flat_map(|(_, m)| m.wire.polls.iter().map(|t| t.bursts))
+        .max();
+    if let Some(most) = most {
+        let _ = writeln!(
+            out,
+            "AIM|NUT round trips per steady-state poll, every row|at most {most}|one pipelined exchange per server: {}|",
+            if most == 1 { "met" } else { "missed" }
+        );
+    }
+    let mut peers: Vec<&str> = measured.iter().map(|(r, _)| r.peer).collect();
+    peers.dedup();
+    for peer in peers {
+        let of_peer: Vec<&(&Row, &Measured)> =
+            measured.iter().filter(|(r, _)| r.peer == peer).collect();
+        let (Some((small, s)), Some((large, l))) = (
+            of_peer.iter().find(|(r, _)| r.n == 10).copied(),
+            of_peer.last().copied(),
+        ) else {
+            continue;
+        };
+        if large.n <= small.n {
+            continue;
+        }
+        let per = |samples: &[Duration], n: usize| median(samples).as_secs_f64() / n as f64;
+        let exporter = per(&l.timing.exporter, large.n) / per(&s.timing.exporter, small.n);
+        let raw = per(&l.timing.raw, large.n) / per(&s.timing.raw, small.n);
+        let _ = writeln!(
+            out,
+            "AIM|Poll time per UPS, {peer}, {} vs {} UPSes|{exporter:.2}× (raw socket {raw:.2}×)|linear or better: {}|",
+            large.n,
+            small.n,
+            if exporter <= 1.25 {
+                "met"
+            } else if exporter <= raw * 1.25 {
+                "missed, as much as the raw socket: the peer's cost"
+            } else {
+                "missed"
+            }
+        );
+    }
 }
 
 fn exchanges(wire: &Wire) -> String {
