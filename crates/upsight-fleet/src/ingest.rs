@@ -95,6 +95,15 @@ pub(crate) const HEARTBEAT_PATH: &str = "/api/v1/heartbeat";
 /// The register route's path.
 pub(crate) const REGISTER_PATH: &str = "/api/v1/register";
 
+/// `body` as JSON. Checking UTF-8 once over the whole body costs less than serde_json's check of
+/// every string in it; a body that is not UTF-8 is parsed as bytes, for serde_json's own error.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
 fn peer_of(client: Option<Extension<ClientIp>>) -> Result<IpAddr, ApiError> {
     client
         .map(|Extension(ClientIp(ip))| ip)
@@ -108,7 +117,7 @@ pub(crate) async fn register(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let peer = peer_of(client)?;
-    let request = serde_json::from_slice::<RegisterRequestV1>(&body)
+    let request = parse_json::<RegisterRequestV1>(&body)
         .map_err(|e| e.to_string())
         .and_then(|r| r.validate().map(|()| r).map_err(|e| e.to_string()))
         .map_err(|e| {
@@ -169,7 +178,7 @@ pub(crate) async fn heartbeat(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let peer = peer_of(client)?;
-    let hb = serde_json::from_slice::<HeartbeatV1>(&body)
+    let mut hb = parse_json::<HeartbeatV1>(&body)
         .map_err(|e| e.to_string())
         .and_then(|h| h.validate().map(|()| h).map_err(|e| e.to_string()))
         .map_err(|e| {
@@ -185,9 +194,11 @@ pub(crate) async fn heartbeat(
             retry_after: limited.retry_after,
         });
     }
+    // The guard goes at the end of this statement; the member's previous devices, swapped
+    // into `hb`, are freed with it at the end of the handler, outside the lock.
     let result = plane
         .registry()
-        .heartbeat(&hb, peer, SystemTime::now(), &plane.key);
+        .heartbeat(&mut hb, peer, SystemTime::now(), &plane.key);
     let outcome = result.map_err(|e| match e {
         HeartbeatError::UnknownMember { .. } => {
             plane.metrics.heartbeat(HeartbeatResult::UnknownMember);

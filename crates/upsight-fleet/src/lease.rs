@@ -11,8 +11,13 @@ use sha2::Sha256;
 
 /// The plane's secret for lease digests: 32 random bytes, generated once and kept in the state
 /// file (hex). `Debug` prints `<redacted>`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct LeaseKey([u8; 32]);
+#[derive(Clone)]
+pub struct LeaseKey {
+    bytes: [u8; 32],
+    /// HMAC-SHA256 keyed with `bytes`, nothing hashed yet: every digest starts from a copy, so
+    /// the two key blocks are hashed once per key rather than once per lease.
+    keyed: Hmac<Sha256>,
+}
 
 /// The operating system's random source failed (no lease or key can be made).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -28,23 +33,32 @@ pub(crate) struct LeaseDigest([u8; 32]);
 impl LeaseKey {
     /// A fresh key from the operating system's random source.
     pub fn generate() -> Result<Self, RandomError> {
-        random_bytes().map(Self)
+        random_bytes().map(Self::from_bytes)
     }
 
     /// A key with the given bytes (tests and fixtures; production keys come from
     /// [`LeaseKey::generate`]).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        let keyed =
+            Hmac::<Sha256>::new_from_slice(&bytes).expect("HMAC accepts keys of any length");
+        Self { bytes, keyed }
     }
 
     /// The digest of `lease` under this key.
     pub(crate) fn digest(&self, lease: &str) -> LeaseDigest {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts keys of any length");
+        let mut mac = self.keyed.clone();
         mac.update(lease.as_bytes());
         LeaseDigest(mac.finalize().into_bytes().into())
     }
 }
+
+impl PartialEq for LeaseKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for LeaseKey {}
 
 impl fmt::Debug for LeaseKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,13 +68,13 @@ impl fmt::Debug for LeaseKey {
 
 impl serde::Serialize for LeaseKey {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&encode_hex(&self.0))
+        s.serialize_str(&encode_hex(&self.bytes))
     }
 }
 
 impl<'de> serde::Deserialize<'de> for LeaseKey {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        deserialize_32(d, "lease key").map(Self)
+        deserialize_32(d, "lease key").map(Self::from_bytes)
     }
 }
 

@@ -34,6 +34,7 @@ use upsight_model::{GroupName, HeartbeatV1, MemberId, RegisterRequestV1, Registe
 use crate::lease::generate_lease;
 use crate::state::{GroupRecord, MemberRecord};
 use crate::{ConfigError, HeartbeatError, LeaseKey, MemberHealth, RegisterError, RegistryConfig};
+pub(crate) use peer::LastPeer;
 use peer::PeerLog;
 
 /// The fleet registry. See the module docs for the rules; persist it with
@@ -131,39 +132,45 @@ impl Registry {
         now: SystemTime,
         key: &LeaseKey,
     ) -> Result<Registration, RegisterError> {
-        let id = (request.group.clone(), request.identity.clone());
+        let (group, identity) = (&request.group, &request.identity);
         let ttl = self.config.ttl;
-        let health = self.member_health(&id.0, &id.1, now);
+        let health = self.member_health(group, identity, now);
         let lease = generate_lease()?;
         let digest = key.digest(&lease);
         let (number, is_new, is_conflict) = if let Some(health) = health {
-            let record = self
-                .record_mut(&id)
+            let record = record_mut(&mut self.groups, group, identity)
                 .expect("health was found for this member");
             let is_proven = match &request.lease {
                 Some(presented) => key.digest(presented).ct_eq(&record.lease_digest),
                 None => health == MemberHealth::Down,
             };
             let number = record.number;
-            let is_conflict = self.peers.observe(&id, peer, now, (ttl, is_proven));
+            let is_conflict = self
+                .peers
+                .observe(&mut record.peer, peer, now, (ttl, is_proven));
             if !is_proven {
                 return Err(RegisterError::LeaseMismatch {
-                    group: id.0,
-                    identity: id.1,
+                    group: group.clone(),
+                    identity: identity.clone(),
                     is_conflict,
                 });
             }
             (number, false, is_conflict)
         } else {
-            (self.admit(&id)?, true, false)
+            (self.admit(group)?, true, false)
         };
+        if is_new {
+            self.members += 1;
+        }
         let (scrape_target, dropped_target) = match &request.scrape_target {
             Some(t) if !self.config.is_listed_target(t, peer) => (None, Some(t.clone())),
             other => (other.clone(), None),
         };
-        let registered_unix = self
-            .record_mut(&id)
-            .map_or_else(|| unix_seconds(now), |r| r.registered_unix);
+        let previous = record_mut(&mut self.groups, group, identity);
+        let (registered_unix, devices) = previous.map_or_else(
+            || (unix_seconds(now), Vec::new()),
+            |r| (r.registered_unix, std::mem::take(&mut r.devices)),
+        );
         let record = MemberRecord {
             number,
             lease_digest: digest,
@@ -171,21 +178,15 @@ impl Registry {
             last_seen_unix: unix_seconds(now),
             software_version: request.software_version.clone(),
             scrape_target,
-            devices: self
-                .record_mut(&id)
-                .map(|r| std::mem::take(&mut r.devices))
-                .unwrap_or_default(),
+            devices,
+            // A new member, or a known one that just proved its lease from here.
+            peer: Some((peer, now)),
         };
-        if is_new {
-            self.peers.observe(&id, peer, now, (ttl, true));
-            self.members += 1;
-        }
-        let (group, identity) = id;
         self.groups
-            .entry(group)
+            .entry(group.clone())
             .or_insert_with(GroupRecord::new)
             .members
-            .insert(identity, record);
+            .insert(identity.clone(), record);
         let (heartbeat_interval_seconds, ttl_seconds) = self.wire;
         Ok(Registration {
             response: RegisterResponseV1 {
@@ -200,61 +201,66 @@ impl Registry {
         })
     }
 
-    /// The next number for a new member of `id.0`, if the registry has room.
-    fn admit(&mut self, id: &(GroupName, MemberId)) -> Result<u32, RegisterError> {
+    /// The next number for a new member of `group`, if the registry has room.
+    fn admit(&mut self, group: &GroupName) -> Result<u32, RegisterError> {
         if self.members >= self.config.max_members {
             return Err(RegisterError::Full {
                 max: self.config.max_members,
             });
         }
-        let group = self
+        let record = self
             .groups
-            .entry(id.0.clone())
+            .entry(group.clone())
             .or_insert_with(GroupRecord::new);
-        let number = group.next_number;
-        group.next_number =
+        let number = record.next_number;
+        record.next_number =
             number
                 .checked_add(1)
                 .ok_or_else(|| RegisterError::NumbersExhausted {
-                    group: id.0.clone(),
+                    group: group.clone(),
                 })?;
         Ok(number)
     }
 
-    /// Accepts `hb` (already validated) from `peer`: stores its devices and marks the member
+    /// Accepts `hb` (already validated) from `peer`: takes its devices and marks the member
     /// seen at `now`.
+    ///
+    /// The devices are swapped rather than copied: on success `hb.devices` holds the member's
+    /// previous summaries, so a caller holding a lock can free them after releasing it.
     ///
     /// # Errors
     ///
     /// [`HeartbeatError::UnknownMember`] (404) for an identity not registered in `hb.group`,
-    /// [`HeartbeatError::LeaseMismatch`] (409) for a lease that is not the current one.
+    /// [`HeartbeatError::LeaseMismatch`] (409) for a lease that is not the current one; `hb`
+    /// is left as it was.
     pub fn heartbeat(
         &mut self,
-        hb: &HeartbeatV1,
+        hb: &mut HeartbeatV1,
         peer: IpAddr,
         now: SystemTime,
         key: &LeaseKey,
     ) -> Result<HeartbeatOutcome, HeartbeatError> {
-        let id = (hb.group.clone(), hb.identity.clone());
         let ttl = self.config.ttl;
-        let Some(record) = self.record_mut(&id) else {
+        let Some(record) = record_mut(&mut self.groups, &hb.group, &hb.identity) else {
             return Err(HeartbeatError::UnknownMember {
-                group: id.0,
-                identity: id.1,
+                group: hb.group.clone(),
+                identity: hb.identity.clone(),
             });
         };
         let is_proven = key.digest(&hb.lease).ct_eq(&record.lease_digest);
         if is_proven {
             record.last_seen_unix = unix_seconds(now);
             record.software_version.clone_from(&hb.software_version);
-            record.devices.clone_from(&hb.devices);
+            std::mem::swap(&mut record.devices, &mut hb.devices);
         }
         let member_number = record.number;
-        let is_conflict = self.peers.observe(&id, peer, now, (ttl, is_proven));
+        let is_conflict = self
+            .peers
+            .observe(&mut record.peer, peer, now, (ttl, is_proven));
         if !is_proven {
             return Err(HeartbeatError::LeaseMismatch {
-                group: id.0,
-                identity: id.1,
+                group: hb.group.clone(),
+                identity: hb.identity.clone(),
                 is_conflict,
             });
         }
@@ -274,7 +280,6 @@ impl Registry {
             .is_some();
         if removed {
             self.members -= 1;
-            self.peers.forget(&(group.clone(), identity.clone()));
         }
         removed
     }
@@ -330,10 +335,16 @@ impl Registry {
     pub(super) fn health_of(&self, record: &MemberRecord, now: SystemTime) -> MemberHealth {
         MemberHealth::of(age(now, record.last_seen_unix), &self.config)
     }
+}
 
-    fn record_mut(&mut self, id: &(GroupName, MemberId)) -> Option<&mut MemberRecord> {
-        self.groups.get_mut(&id.0)?.members.get_mut(&id.1)
-    }
+/// A member's record in `groups` (a free function, so the caller may borrow other fields of
+/// the registry meanwhile).
+fn record_mut<'a>(
+    groups: &'a mut BTreeMap<GroupName, GroupRecord>,
+    group: &GroupName,
+    identity: &MemberId,
+) -> Option<&'a mut MemberRecord> {
+    groups.get_mut(group)?.members.get_mut(identity)
 }
 
 impl fmt::Debug for Registry {

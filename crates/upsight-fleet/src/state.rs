@@ -12,6 +12,7 @@ use upsight_model::{DeviceSummaryV1, GroupName, MemberId};
 use upsight_store::MigrationError;
 
 use crate::lease::LeaseDigest;
+use crate::registry::LastPeer;
 use crate::{ConfigError, LeaseKey, RandomError, Registry, RegistryConfig};
 
 /// The fleet plane's persisted state: schema `"upsight-fleet"`, version 2.
@@ -75,6 +76,10 @@ pub(crate) struct MemberRecord {
     /// (about 300 bytes a member) whatever the members report.
     #[serde(skip)]
     pub(crate) devices: Vec<DeviceSummaryV1>,
+    /// Where and when its lease was last proven, for conflict detection. Not saved: addresses
+    /// stay in memory (design.md §4.3).
+    #[serde(skip)]
+    pub(crate) peer: LastPeer,
 }
 
 /// Why a loaded state cannot become a registry.
@@ -99,6 +104,7 @@ impl MemberRecord {
             software_version: self.software_version.clone(),
             scrape_target: self.scrape_target.clone(),
             devices: Vec::new(),
+            peer: None,
         }
     }
 }

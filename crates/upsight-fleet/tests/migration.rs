@@ -79,7 +79,7 @@ fn a_version_1_file_migrates_and_every_lease_still_proves_its_member() {
             (seen, seen)
         );
         let outcome = registry
-            .heartbeat(&heartbeat(group, identity, lease), peer, now, &key)
+            .heartbeat(&mut heartbeat(group, identity, lease), peer, now, &key)
             .unwrap();
         assert_eq!(outcome.member_number, number, "{group}/{identity}");
     }

@@ -111,9 +111,9 @@ fn registration_rotates_the_lease() {
     assert_ne!(first, second);
     assert_eq!(second.len(), 64);
 
-    let old = r.heartbeat(&heartbeat("site-a", "a", &first), ip(1), t(6), &key());
+    let old = r.heartbeat(&mut heartbeat("site-a", "a", &first), ip(1), t(6), &key());
     assert!(matches!(old, Err(HeartbeatError::LeaseMismatch { .. })));
-    let ok = r.heartbeat(&heartbeat("site-a", "a", &second), ip(1), t(6), &key());
+    let ok = r.heartbeat(&mut heartbeat("site-a", "a", &second), ip(1), t(6), &key());
     assert_eq!(ok.unwrap().member_number, n);
     let stale = r.register(&request("site-a", "a", Some(&first)), ip(1), t(7), &key());
     assert!(matches!(stale, Err(RegisterError::LeaseMismatch { .. })));
@@ -158,11 +158,16 @@ fn unknown_members_get_404() {
     let mut r = registry();
     let (_, lease) = join(&mut r, "site-a", "a", None, t(0));
     let unknown = r
-        .heartbeat(&heartbeat("site-a", "nobody", &lease), ip(1), t(1), &key())
+        .heartbeat(
+            &mut heartbeat("site-a", "nobody", &lease),
+            ip(1),
+            t(1),
+            &key(),
+        )
         .unwrap_err();
     assert_eq!(unknown.http_status(), 404);
     let moved = r
-        .heartbeat(&heartbeat("site-b", "a", &lease), ip(1), t(1), &key())
+        .heartbeat(&mut heartbeat("site-b", "a", &lease), ip(1), t(1), &key())
         .unwrap_err();
     assert!(
         matches!(moved, HeartbeatError::UnknownMember { .. }),
@@ -208,7 +213,7 @@ fn health_follows_heartbeat_age() {
     ] {
         assert_eq!(r.member_health(&g, &a, t(now)), Some(health), "at {now} s");
     }
-    r.heartbeat(&heartbeat("site-a", "a", &lease), ip(1), t(100), &key())
+    r.heartbeat(&mut heartbeat("site-a", "a", &lease), ip(1), t(100), &key())
         .unwrap();
     assert_eq!(r.member_health(&g, &a, t(110)), Some(MemberHealth::Up));
     assert_eq!(
@@ -223,9 +228,9 @@ fn health_follows_heartbeat_age() {
 fn one_identity_from_two_peers_is_a_conflict() {
     let mut r = registry();
     let (_, lease) = join(&mut r, "site-a", "a", None, t(0));
-    let hb = heartbeat("site-a", "a", &lease);
+    let mut hb = heartbeat("site-a", "a", &lease);
     let mut beat = |peer, now| {
-        r.heartbeat(&hb, ip(peer), t(now), &key())
+        r.heartbeat(&mut hb, ip(peer), t(now), &key())
             .unwrap()
             .is_conflict
     };
@@ -250,7 +255,7 @@ fn one_identity_from_two_peers_is_a_conflict() {
     ));
     assert_eq!(r.conflicts_total(), 3);
     // ... but did not take the address: the real member is no conflict.
-    r.heartbeat(&hb, ip(2), t(102), &key()).unwrap();
+    r.heartbeat(&mut hb, ip(2), t(102), &key()).unwrap();
     assert_eq!(r.conflicts_total(), 3);
 }
 
@@ -286,7 +291,7 @@ fn state_round_trips_through_the_store() {
         .unwrap();
     join_with(&mut r, &key, "b");
     r.heartbeat(
-        &heartbeat("site-a", "a", &reg.response.lease),
+        &mut heartbeat("site-a", "a", &reg.response.lease),
         ip(1),
         t(5),
         &key,
@@ -304,7 +309,7 @@ fn state_round_trips_through_the_store() {
     let member = r.member(&group("site-a"), &id("a"), t(6)).unwrap();
     assert!(member.devices.is_empty());
     let again = r.heartbeat(
-        &heartbeat("site-a", "a", &reg.response.lease),
+        &mut heartbeat("site-a", "a", &reg.response.lease),
         ip(1),
         t(6),
         &key2,
@@ -342,7 +347,7 @@ fn fleet_totals_from_the_golden_heartbeat() {
         ("site-b", "gone", 0),
     ] {
         let (_, lease) = join(&mut r, g, i, None, t(at));
-        r.heartbeat(&heartbeat(g, i, &lease), ip(1), t(at), &key())
+        r.heartbeat(&mut heartbeat(g, i, &lease), ip(1), t(at), &key())
             .unwrap();
     }
     let view = r.fleet(t(100));
@@ -386,7 +391,7 @@ fn fleet_totals_from_the_golden_heartbeat() {
     };
     let mut r = Registry::try_new(config).unwrap();
     let (_, lease) = join(&mut r, "site-a", "a", None, t(0));
-    r.heartbeat(&heartbeat("site-a", "a", &lease), ip(1), t(0), &key())
+    r.heartbeat(&mut heartbeat("site-a", "a", &lease), ip(1), t(0), &key())
         .unwrap();
     assert_eq!(r.fleet(t(0)).totals.upses_low_runtime, 1, "rack-b's 1200 s");
 
@@ -457,7 +462,7 @@ proptest! {
                 Op::Heartbeat { group: g, member: m } => {
                     let (gn, mn) = name(g, m);
                     let lease = leases.get(&(g, m)).cloned().unwrap_or_else(|| "none".into());
-                    let _ = r.heartbeat(&heartbeat(&gn, &mn, &lease), ip(m), t(now), &key());
+                    let _ = r.heartbeat(&mut heartbeat(&gn, &mn, &lease), ip(m), t(now), &key());
                 }
                 Op::Remove { group: g, member: m } => {
                     let (gn, mn) = name(g, m);

@@ -11,9 +11,8 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::ApiError;
@@ -148,10 +147,10 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// Without `ConnectInfo` the server was not started with
 /// `into_make_service_with_connect_info::<SocketAddr>()`; that is a wiring bug, answered 500
 /// rather than guessed around (a shared fallback key would rate-limit everyone together).
-pub(crate) async fn resolve(
-    State(proxies): State<TrustedProxies>,
+pub(crate) async fn resolve<F: Future<Output = Response>>(
+    proxies: &TrustedProxies,
     mut req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
     let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
         return ApiError::Internal(
@@ -162,7 +161,7 @@ pub(crate) async fn resolve(
     };
     let ip = proxies.resolve(peer.ip(), forwarded_values(req.headers()));
     req.extensions_mut().insert(ClientIp(ip));
-    next.run(req).await
+    next(req).await
 }
 
 /// The `X-Forwarded-For` values in header order; a non-UTF-8 value becomes an unparseable hop.

@@ -6,15 +6,12 @@
 //! router like any request (401 on a gated path, 405 on an open one). Credentials mode is not enabled: browsers use the SameSite=Strict session on
 //! same-origin pages, cross-origin API clients send a bearer token.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
     ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, VARY,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// An origin that cannot be allowlisted.
@@ -74,10 +71,10 @@ fn parse_origin(raw: &str) -> Result<String, CorsError> {
 }
 
 /// Answers listed preflights and tags responses for listed origins.
-pub(crate) async fn apply(
-    State(policy): State<Arc<CorsPolicy>>,
+pub(crate) async fn apply<F: Future<Output = Response>>(
+    policy: &CorsPolicy,
     req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
     let origin = req.headers().get(ORIGIN).cloned();
     let allowed = origin
@@ -87,7 +84,7 @@ pub(crate) async fn apply(
         && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
     let mut res = match &allowed {
         Some(_) if is_preflight => preflight(),
-        _ => next.run(req).await,
+        _ => next(req).await,
     };
     if origin.is_some() {
         res.headers_mut()

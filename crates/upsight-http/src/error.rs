@@ -13,7 +13,6 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// The `WWW-Authenticate` challenge sent with every 401.
@@ -177,10 +176,15 @@ pub async fn not_found() -> ApiError {
 /// `text/plain` (axum's extractor rejections, the router's 405, a bare `StatusCode`) is rebuilt
 /// as the flat body for its status, keeping its headers (`Allow` on a 405, for example). Error
 /// responses with another content type (an HTML error page from the dashboard) pass through.
-pub(crate) async fn flatten(req: Request, next: Next) -> Response {
+pub(crate) async fn flatten<F: Future<Output = Response>>(
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
+    // Clones share the request's bytes: the path is copied only if it is logged.
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let res = next.run(req).await;
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let res = next(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;

@@ -29,10 +29,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::middleware::from_fn_with_state;
 use axum::routing::post;
 use tokio::sync::Semaphore;
-use tower::ServiceBuilder;
+use tower::Layer as _;
 
 use crate::auth::{Auth, Gate, require};
 use crate::host::HostCheck;
@@ -40,9 +40,11 @@ use crate::ratelimit::{IpLimit, KeyedLimiter};
 use crate::session::{exchange_query_token, login, logout};
 use crate::{
     AllowedHosts, BindPolicy, CorsPolicy, Credentials, Exposure, HostPolicy, Limits,
-    RateLimitConfig, SecurityCounters, SessionConfig, SessionStore, TrustedProxies, bind, client,
-    cors, error, headers, host, limits, ratelimit,
+    RateLimitConfig, SecurityCounters, SessionConfig, SessionStore, TrustedProxies, bind, error,
 };
+use stack::{Hardened, Stages};
+
+mod stack;
 
 /// Path of the login form target.
 pub const LOGIN_PATH: &str = "/login";
@@ -199,28 +201,22 @@ impl Hardening {
             counters: Arc::clone(&self.auth.counters),
             exempt: self.config.ip_limit_exempt.into(),
         };
-        let slots = Arc::new(Semaphore::new(
-            max_in_flight.clamp(1, Semaphore::MAX_PERMITS),
-        ));
+        let stages = Stages {
+            cors: self.config.cors,
+            proxies: self.config.trusted_proxies,
+            host_check,
+            ip_limit,
+            slots: Semaphore::new(max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
+            request_timeout,
+            max_body_bytes,
+        };
         let routes = self.routes.merge(sessions).fallback(error::not_found);
-        // The layers wrap the whole router once, as one tower service, rather than each route
-        // (`Router::layer`): a middleware then clones only its plain inner service per request,
-        // never a boxed route with every layer below it. Outermost first.
-        let hardened = ServiceBuilder::new()
-            .layer(map_response(headers::secure))
-            .layer(from_fn(error::flatten))
-            .layer(from_fn_with_state(Arc::new(self.config.cors), cors::apply))
-            .layer(from_fn_with_state(
-                self.config.trusted_proxies,
-                client::resolve,
-            ))
-            .layer(from_fn_with_state(host_check, host::check))
-            .layer(from_fn_with_state(ip_limit, ratelimit::limit))
-            .layer(from_fn_with_state(slots, limits::shed))
-            .layer(from_fn_with_state(request_timeout, limits::deadline))
-            .layer(from_fn_with_state(max_body_bytes, limits::cap_body))
-            .layer(DefaultBodyLimit::max(max_body_bytes))
-            .service(routes);
+        // The layers wrap the whole router once, as one tower service (`stack`), rather than
+        // each route (`Router::layer`) or as one `from_fn` layer each.
+        let hardened = Hardened {
+            stages: Arc::new(stages),
+            inner: DefaultBodyLimit::max(max_body_bytes).layer(routes),
+        };
         Router::new().fallback_service(hardened)
     }
 }

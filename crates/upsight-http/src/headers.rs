@@ -5,6 +5,8 @@
 //! handler set, except `Cache-Control`: a handler serving a fingerprinted static asset may allow
 //! caching; everything else gets `no-store`.
 
+use std::sync::LazyLock;
+
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, SERVER, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
@@ -27,28 +29,50 @@ const PERMISSIONS_POLICY_HEADER: HeaderName = HeaderName::from_static("permissio
 const COOP_HEADER: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
 const X_POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
 
-/// Sets the security headers on `headers` and removes any version banner.
-pub fn insert_security_headers(headers: &mut HeaderMap) {
-    let fixed = [
+/// The headers [`insert_security_headers`] sets, in order; `Cache-Control` only where the
+/// response has none.
+fn fixed() -> [(HeaderName, &'static str); 7] {
+    [
         (X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (X_FRAME_OPTIONS, "DENY"),
         (REFERRER_POLICY, "no-referrer"),
         (PERMISSIONS_POLICY_HEADER, PERMISSIONS_POLICY),
         (CONTENT_SECURITY_POLICY, CSP),
         (COOP_HEADER, "same-origin"),
-    ];
-    for (name, value) in fixed {
-        headers.insert(name, HeaderValue::from_static(value));
+        (CACHE_CONTROL, "no-store"),
+    ]
+}
+
+/// What [`insert_security_headers`] makes of a response without headers (a 204, say):
+/// cloning it costs less than inserting one header after another.
+static ON_EMPTY: LazyLock<HeaderMap> = LazyLock::new(|| {
+    let mut headers = HeaderMap::new();
+    insert_into(&mut headers);
+    headers
+});
+
+/// Sets the security headers on `headers` and removes any version banner.
+pub fn insert_security_headers(headers: &mut HeaderMap) {
+    if headers.is_empty() {
+        headers.clone_from(&ON_EMPTY);
+        return;
     }
-    if !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    insert_into(headers);
+}
+
+fn insert_into(headers: &mut HeaderMap) {
+    for (name, value) in fixed() {
+        if name == CACHE_CONTROL && headers.contains_key(CACHE_CONTROL) {
+            continue;
+        }
+        headers.insert(name, HeaderValue::from_static(value));
     }
     headers.remove(SERVER);
     headers.remove(X_POWERED_BY);
 }
 
-/// The response-mapping middleware around [`insert_security_headers`].
-pub(crate) async fn secure(mut res: Response) -> Response {
+/// [`insert_security_headers`] on a response.
+pub(crate) fn secure(mut res: Response) -> Response {
     insert_security_headers(res.headers_mut());
     res
 }
@@ -72,6 +96,19 @@ mod tests {
                 .unwrap()
                 .contains("frame-ancestors 'none'")
         );
+    }
+
+    #[test]
+    fn an_empty_map_gets_what_inserting_gives() {
+        let mut empty = HeaderMap::new();
+        insert_security_headers(&mut empty);
+        let mut inserted = HeaderMap::new();
+        insert_into(&mut inserted);
+        assert_eq!(empty, inserted);
+        let order: Vec<_> = empty.keys().collect();
+        assert_eq!(order.len(), 7);
+        assert_eq!(order[0], X_CONTENT_TYPE_OPTIONS);
+        assert_eq!(order[6], CACHE_CONTROL);
     }
 
     #[test]

@@ -15,9 +15,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::HOST;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{client_for_log, sanitize};
@@ -183,11 +182,15 @@ pub(crate) struct HostCheck {
 }
 
 /// Answers 421 when the request names a host this server does not answer for.
-pub(crate) async fn check(State(state): State<HostCheck>, req: Request, next: Next) -> Response {
+pub(crate) async fn check<F: Future<Output = Response>>(
+    state: &HostCheck,
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     let authority = req.uri().authority().map(|a| a.as_str());
     let hosts = req.headers().get_all(HOST).iter().map(|v| v.as_bytes());
     if state.policy.admits(authority, hosts) {
-        return next.run(req).await;
+        return next(req).await;
     }
     state.counters.record_misdirected();
     let host = req

@@ -15,13 +15,11 @@
 //! The connection-level limits (`max_connections`, `header_read_timeout`, `max_header_bytes`)
 //! live here too, so one value configures a server; [`crate::serve()`] applies them.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::CONTENT_LENGTH;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::Limited;
 use tokio::sync::Semaphore;
@@ -75,7 +73,11 @@ impl Default for Limits {
 }
 
 /// Refuses an over-cap `Content-Length` up front and caps the bytes actually read.
-pub(crate) async fn cap_body(State(max): State<usize>, req: Request, next: Next) -> Response {
+pub(crate) async fn cap_body<F: Future<Output = Response>>(
+    max: usize,
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     if let Some(value) = req.headers().get(CONTENT_LENGTH) {
         let Some(len) = value.to_str().ok().and_then(|v| v.parse::<u64>().ok()) else {
             return ApiError::BadRequest("invalid content-length".into()).into_response();
@@ -84,8 +86,7 @@ pub(crate) async fn cap_body(State(max): State<usize>, req: Request, next: Next)
             return ApiError::PayloadTooLarge.into_response();
         }
     }
-    next.run(req.map(|body| Body::new(Limited::new(body, max))))
-        .await
+    next(req.map(|body| Body::new(Limited::new(body, max)))).await
 }
 
 /// Whether a body read failed because a [`Limited`] cap was passed (the error may be wrapped
@@ -102,30 +103,32 @@ pub(crate) fn is_over_cap(err: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// Answers 503 when the response head is not ready within the deadline.
-pub(crate) async fn deadline(
-    State(timeout): State<Duration>,
+pub(crate) async fn deadline<F: Future<Output = Response>>(
+    timeout: Duration,
     req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
-    let path = req.uri().path().to_owned();
-    match tokio::time::timeout(timeout, next.run(req)).await {
+    // A clone of the URI shares its bytes: no copy of the path unless the deadline passes.
+    let uri = req.uri().clone();
+    match tokio::time::timeout(timeout, next(req)).await {
         Ok(res) => res,
         Err(_) => ApiError::Unavailable(format!(
-            "request deadline of {timeout:?} exceeded on {path} (slow handler or slow body)"
+            "request deadline of {timeout:?} exceeded on {} (slow handler or slow body)",
+            uri.path()
         ))
         .into_response(),
     }
 }
 
 /// Sheds requests beyond the in-flight cap with 503.
-pub(crate) async fn shed(
-    State(slots): State<Arc<Semaphore>>,
+pub(crate) async fn shed<F: Future<Output = Response>>(
+    slots: &Semaphore,
     req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
-    let Ok(_permit) = slots.try_acquire_owned() else {
+    let Ok(_permit) = slots.try_acquire() else {
         return ApiError::Unavailable("in-flight request cap reached, request shed".into())
             .into_response();
     };
-    next.run(req).await
+    next(req).await
 }

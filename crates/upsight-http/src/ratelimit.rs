@@ -19,8 +19,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
@@ -172,16 +171,20 @@ pub(crate) struct IpLimit {
 }
 
 /// Answers 429 with `Retry-After` when the client's bucket is empty. Needs [`ClientIp`].
-pub(crate) async fn limit(State(state): State<IpLimit>, req: Request, next: Next) -> Response {
+pub(crate) async fn limit<F: Future<Output = Response>>(
+    state: &IpLimit,
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     if state.exempt.contains(&req.uri().path()) {
-        return next.run(req).await;
+        return next(req).await;
     }
     let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() else {
         return ApiError::Internal("rate limit without a resolved client address".into())
             .into_response();
     };
     match state.limiter.check(client_key(ip), Instant::now()) {
-        Ok(()) => next.run(req).await,
+        Ok(()) => next(req).await,
         Err(RateLimited { retry_after }) => {
             state.counters.record_rate_limited();
             tracing::debug!(client_ip = %ip, ?retry_after, "Rate limited.");

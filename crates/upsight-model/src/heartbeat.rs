@@ -132,10 +132,16 @@ impl HeartbeatV1 {
                 max: Self::MAX_DEVICES,
             });
         }
-        let mut names = HashSet::with_capacity(self.devices.len());
+        // A few devices are compared pairwise: no allocation, and fewer steps than hashing.
+        let mut names =
+            (self.devices.len() > FEW_DEVICES).then(|| HashSet::with_capacity(self.devices.len()));
         for (i, device) in self.devices.iter().enumerate() {
             device.validate(i)?;
-            if !names.insert(&device.name) {
+            let is_repeated = match &mut names {
+                Some(names) => !names.insert(&device.name),
+                None => self.devices[..i].iter().any(|d| d.name == device.name),
+            };
+            if is_repeated {
                 return Err(ContractError::Duplicate {
                     field: Field::device(i, "name"),
                     value: Excerpt::new(device.name.as_str()),
@@ -160,6 +166,9 @@ impl fmt::Debug for HeartbeatV1 {
             .finish()
     }
 }
+
+/// Up to this many devices, [`HeartbeatV1::validate`] finds repeated names without a set.
+const FEW_DEVICES: usize = 16;
 
 /// Seconds since the Unix epoch; `None` before it.
 fn unix_seconds(t: SystemTime) -> Option<u64> {

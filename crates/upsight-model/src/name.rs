@@ -29,20 +29,36 @@ impl FromStr for UpsName {
     type Err = NameError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() {
-            return Err(NameError::Empty);
-        }
-        if s.len() > 64 {
-            return Err(NameError::TooLong(s.to_owned()));
-        }
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        {
-            return Err(NameError::BadCharacter(s.to_owned()));
-        }
+        check(s)?;
         Ok(Self(s.to_owned()))
     }
+}
+
+impl TryFrom<String> for UpsName {
+    type Error = NameError;
+
+    /// Like [`FromStr`], keeping the string rather than copying it.
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        check(&s)?;
+        Ok(Self(s))
+    }
+}
+
+/// Whether `s` is a valid name.
+fn check(s: &str) -> Result<(), NameError> {
+    if s.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if s.len() > 64 {
+        return Err(NameError::TooLong(s.to_owned()));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return Err(NameError::BadCharacter(s.to_owned()));
+    }
+    Ok(())
 }
 
 impl UpsName {
@@ -60,8 +76,7 @@ impl fmt::Display for UpsName {
 
 impl<'de> serde::Deserialize<'de> for UpsName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        Self::try_from(String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 

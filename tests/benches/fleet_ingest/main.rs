@@ -9,15 +9,18 @@
 //!    (read the body, answer 204), and the same handler inside `upsight-http`'s hardening
 //!    stack as the plane builds it. Reported: heartbeats/s, p50/p99/max latency, server and
 //!    client CPU per request, the load the rest of the machine put on it, and the ratios.
-//! 2. **Scale.** A fresh plane gets 100 000 members registered and one heartbeat from each;
-//!    then its VmRSS and VmHWM, and the ingest latency while its saver copies and encodes the
-//!    100 000-member state.
-//! 3. **State.** In process, for a `Registry` of 10 000 and of 100 000 members: the cost of
-//!    `register`, `heartbeat` and of parsing a heartbeat, per call; the saver's copy
-//!    (`FleetState::of`), `Store::save` and `Store::open` (medians of 3) and the file's size;
-//!    then the binary's start to `/readyz` on the largest saved file. A state over the store's
-//!    size limit is reported as refused, and the largest member count that fits is measured
-//!    instead.
+//! 2. **Scale.** A fresh plane (without a state directory, then with one) grows to 1 000,
+//!    10 000 and 100 000 members, each registered and heartbeaten once; at each count, after
+//!    an idle pause, its VmRSS and VmHWM, reported with the growth per member over the empty
+//!    plane. Then the ingest latency while the saver copies and encodes the 100 000-member
+//!    state.
+//! 3. **State.** In process, for a `Registry` of 1 000, 10 000 and 100 000 members: the cost
+//!    of `register`, `heartbeat` and of parsing a heartbeat, per call (at 100 000); the saver's
+//!    copy (`FleetState::of`), `Store::save` and `Store::open` (medians of 3) and the file's
+//!    size, each also per member; then the binary's start to `/readyz` on the largest saved
+//!    file. A state over the store's size limit is reported as refused, and the largest member
+//!    count that fits is measured instead. The report ends with each cost per member at
+//!    100 000 over the same at 1 000 (1.00× is linear growth).
 //!
 //! Every member always talks from the same source address (connection `c` binds
 //! 127.0.2.`c+1` and owns members `i % 64 == c`): the plane counts one identity heard from two
@@ -53,8 +56,10 @@ use crate::process::upsight_bin;
 pub(crate) const CONNECTIONS: usize = 64;
 /// Members registered before the ingest measurement.
 pub(crate) const INGEST_MEMBERS: usize = 10_000;
-/// Members of the scale and state measurements.
-pub(crate) const SCALE_MEMBERS: usize = 100_000;
+/// Member counts of the growth measurements (memory, state copy, save, load).
+pub(crate) const MEMBER_COUNTS: [usize; 3] = [1_000, 10_000, 100_000];
+/// Members of the scale and state measurements: the largest count.
+pub(crate) const SCALE_MEMBERS: usize = MEMBER_COUNTS[MEMBER_COUNTS.len() - 1];
 /// Load before each measured window.
 pub(crate) const WARMUP: Duration = Duration::from_secs(2);
 /// The measured window while the 100 000-member state is being saved.

@@ -2,6 +2,7 @@
 //! their pre-serialized heartbeats (the golden fixture's two live devices, with the lease each
 //! member got back).
 
+use std::ops::Range;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -52,25 +53,36 @@ pub(crate) fn heartbeat_body(i: usize, lease: String) -> Bytes {
     Bytes::from(serde_json::to_vec(&heartbeat(i, lease)).expect("a heartbeat serializes"))
 }
 
-/// Members `0..n` spread over the connections: connection `c` owns every member `i` with
-/// `i % conns == c`, so a member always talks from one source address.
-pub(crate) fn owned_by(c: usize, conns: usize, n: usize) -> impl Iterator<Item = usize> {
-    (c..n).step_by(conns)
+/// Members in `range` spread over `conns` connections: connection `c` owns every member `i`
+/// with `i % conns == c`, so a member always talks from one source address.
+pub(crate) fn owned_by(c: usize, conns: usize, range: Range<usize>) -> impl Iterator<Item = usize> {
+    let conns = conns.max(1);
+    let first = range.start + (c + conns - range.start % conns) % conns;
+    (first..range.end).step_by(conns)
 }
 
-/// Registers members `0..n` over `conns` (all connections at once, each its own members in
-/// turn): one heartbeat body per member, per connection, and the wall time it took.
+/// Registers members `0..n` over `conns`; see [`register_range`].
 pub(crate) async fn register_all(
     conns: Vec<Conn>,
     n: usize,
+) -> anyhow::Result<(Vec<(Conn, Vec<Bytes>)>, std::time::Duration)> {
+    register_range(conns, 0..n).await
+}
+
+/// Registers the members in `range` over `conns` (all connections at once, each its own
+/// members in turn): one heartbeat body per member, per connection, and the wall time it took.
+pub(crate) async fn register_range(
+    conns: Vec<Conn>,
+    range: Range<usize>,
 ) -> anyhow::Result<(Vec<(Conn, Vec<Bytes>)>, std::time::Duration)> {
     let count = conns.len();
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for (c, mut conn) in conns.into_iter().enumerate() {
+        let range = range.clone();
         tasks.spawn(async move {
             let mut bodies = Vec::new();
-            for i in owned_by(c, count, n) {
+            for i in owned_by(c, count, range) {
                 let request = serde_json::to_vec(&register_request(i))?;
                 let (status, body) = conn.post("/api/v1/register", Bytes::from(request)).await?;
                 if status != StatusCode::OK {

@@ -8,10 +8,10 @@ use axum::body::Bytes;
 
 use crate::client::open_all;
 use crate::load::{self, Window};
-use crate::members::register_all;
+use crate::members::{register_all, register_range};
 use crate::process::{Bare, INGEST_TOKEN, Plane};
 use crate::state::{self, Persisted, SaveOutcome};
-use crate::{CONNECTIONS, INGEST_MEMBERS, SAVE_WINDOW, SCALE_MEMBERS, WARMUP};
+use crate::{CONNECTIONS, INGEST_MEMBERS, MEMBER_COUNTS, SAVE_WINDOW, SCALE_MEMBERS, WARMUP};
 
 /// Times the binary is started on the saved state; the median is reported.
 const STARTS: usize = 3;
@@ -89,15 +89,25 @@ async fn load_plane(
     Ok((register, window, bodies))
 }
 
-/// Phase 2: a plane with 100 000 members.
+/// Memory of one plane as it grows: VmRSS and VmHWM empty, then at each of
+/// [`MEMBER_COUNTS`] (every member registered and heartbeaten once, the plane idle).
+#[derive(Debug, Default)]
+pub(crate) struct Growth {
+    pub(crate) empty: (u64, u64),
+    pub(crate) at: Vec<(usize, (u64, u64))>,
+}
+
+/// Phase 2: a plane grown to 1 000, 10 000 and 100 000 members.
 #[derive(Debug)]
 pub(crate) struct Scale {
-    /// VmRSS and VmHWM of a plane without `state_dir` after every member heartbeat once.
-    pub(crate) in_memory: (u64, u64),
+    /// A plane without `state_dir`.
+    pub(crate) in_memory: Growth,
+    /// The plane with `state_dir`.
+    pub(crate) saved: Growth,
+    /// Registering all [`SCALE_MEMBERS`] (the saving plane; the steps' sum).
     pub(crate) register: Duration,
+    /// One heartbeat from each of them (the steps' sum).
     pub(crate) heartbeat_once: Duration,
-    /// VmRSS and VmHWM after every member heartbeat once and the plane idled.
-    pub(crate) memory: (u64, u64),
     /// Heartbeat load with the saver at work.
     pub(crate) saving: Window,
     /// Saves written and saves failed during `saving`.
@@ -108,14 +118,15 @@ pub(crate) struct Scale {
 
 pub(crate) async fn scale(bin: &Path) -> anyhow::Result<Scale> {
     let dir = tempfile::tempdir()?;
-    let in_memory = {
-        let (plane, _, _, _) = fill(bin, dir.path(), None).await?;
-        plane.memory()?
-    };
+    let in_memory = fill(bin, dir.path(), None).await?.growth;
     let state_dir = dir.path().join("state");
-    let (plane, senders, register, heartbeat_once) =
-        fill(bin, dir.path(), Some(&state_dir)).await?;
-    let memory = plane.memory()?;
+    let Filled {
+        plane,
+        senders,
+        register,
+        heartbeat_once,
+        growth: saved,
+    } = fill(bin, dir.path(), Some(&state_dir)).await?;
     eprintln!("fleet_ingest: load while saving");
     let failed = plane.log_lines(SAVE_FAILED);
     let file = state_dir.join(format!("{}.json", upsight_fleet::STATE_NAME));
@@ -127,38 +138,80 @@ pub(crate) async fn scale(bin: &Path) -> anyhow::Result<Scale> {
     let memory_after = plane.memory()?;
     Ok(Scale {
         in_memory,
+        saved,
         register,
         heartbeat_once,
-        memory,
         saving,
         saves: (written, failed),
         memory_after,
     })
 }
 
-/// A plane with [`SCALE_MEMBERS`] members, each registered and heartbeaten once, after
-/// [`SETTLE`]: the plane, its connections, and the registration and heartbeat times.
-async fn fill(
-    bin: &Path,
-    dir: &Path,
-    state_dir: Option<&Path>,
-) -> anyhow::Result<(Plane, load::Senders, Duration, Duration)> {
+/// A plane grown by [`fill`].
+struct Filled {
+    plane: Plane,
+    /// Every connection with its members' heartbeats.
+    senders: load::Senders,
+    register: Duration,
+    heartbeat_once: Duration,
+    growth: Growth,
+}
+
+/// A plane grown step by step to each of [`MEMBER_COUNTS`]: the new members register and
+/// heartbeat once, then the plane idles (the saver, if any, has finished) and its memory is
+/// read.
+async fn fill(bin: &Path, dir: &Path, state_dir: Option<&Path>) -> anyhow::Result<Filled> {
     let plane = Plane::start(bin, dir, state_dir, SCALE_MEMBERS).await?;
-    let conns = open_all(plane.addr, CONNECTIONS, INGEST_TOKEN).await?;
-    let (senders, register) = register_all(conns, SCALE_MEMBERS).await?;
-    let (senders, heartbeat_once) = load::once(senders).await?;
-    eprintln!(
-        "fleet_ingest: {SCALE_MEMBERS} members registered in {register:.2?}, one heartbeat \
-         each in {heartbeat_once:.2?}"
-    );
-    // Without a saver nothing runs once the last answer is out.
-    let settle = if state_dir.is_some() {
-        SETTLE
-    } else {
-        Duration::from_secs(1)
+    let mut conns = open_all(plane.addr, CONNECTIONS, INGEST_TOKEN).await?;
+    let mut bodies = vec![Vec::new(); conns.len()];
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut growth = Growth {
+        empty: plane.memory()?,
+        at: Vec::new(),
     };
-    tokio::time::sleep(settle).await;
-    Ok((plane, senders, register, heartbeat_once))
+    let (mut register, mut heartbeat_once) = (Duration::ZERO, Duration::ZERO);
+    let mut from = 0;
+    for members in MEMBER_COUNTS {
+        let (senders, registered) = register_range(conns, from..members).await?;
+        let (senders, beaten) = load::once(senders).await?;
+        register += registered;
+        heartbeat_once += beaten;
+        conns = Vec::with_capacity(senders.len());
+        for ((conn, new), all) in senders.into_iter().zip(&mut bodies) {
+            conns.push(conn);
+            all.extend(new);
+        }
+        eprintln!(
+            "fleet_ingest: {members} members ({}): registered in {registered:.2?}, one \
+             heartbeat each in {beaten:.2?}",
+            if state_dir.is_some() {
+                "saving"
+            } else {
+                "in memory"
+            }
+        );
+        tokio::time::sleep(settle(members, state_dir.is_some())).await;
+        growth.at.push((members, plane.memory()?));
+        from = members;
+    }
+    Ok(Filled {
+        plane,
+        senders: conns.into_iter().zip(bodies).collect(),
+        register,
+        heartbeat_once,
+        growth,
+    })
+}
+
+/// The idle pause before reading memory at `members`: without a saver nothing runs once the
+/// last answer is out; a saver needs its flush window and the save itself, which grows with
+/// the state.
+fn settle(members: usize, is_saving: bool) -> Duration {
+    match (is_saving, members >= SCALE_MEMBERS) {
+        (false, _) => Duration::from_secs(1),
+        (true, false) => Duration::from_secs(2),
+        (true, true) => SETTLE,
+    }
 }
 
 /// How many times `file`'s modification time changed in the `window` after `warmup`.
@@ -184,7 +237,7 @@ async fn count_writes(file: std::path::PathBuf, warmup: Duration, window: Durati
 pub(crate) struct State {
     /// Per call at 100 000 members: register, heartbeat, parse; and the body size.
     pub(crate) calls: (Duration, Duration, Duration, usize),
-    /// At 10 000 members, at 100 000, and at the largest count that fits when 100 000 was
+    /// At each of [`MEMBER_COUNTS`], and at the largest count that fits when the largest was
     /// refused.
     pub(crate) persisted: Vec<Persisted>,
     /// Median start to `/readyz` on the largest saved file: members, time, VmRSS when ready.
@@ -193,21 +246,21 @@ pub(crate) struct State {
 
 pub(crate) async fn state(bin: &Path) -> anyhow::Result<State> {
     let dir = tempfile::tempdir()?;
-    eprintln!(
-        "fleet_ingest: in-process registries of {INGEST_MEMBERS} and {SCALE_MEMBERS} members"
-    );
-    let small = state::persist(&state::build(INGEST_MEMBERS)?, &dir.path().join("small"))?;
-    let built = state::build(SCALE_MEMBERS)?;
-    let calls = (
-        built.register,
-        built.heartbeat,
-        built.parse,
-        built.body_bytes,
-    );
-    let mut saved_in = dir.path().join("full");
-    let full = state::persist(&built, &saved_in)?;
-    drop(built);
-    let mut persisted = vec![small, full];
+    eprintln!("fleet_ingest: in-process registries of {MEMBER_COUNTS:?} members");
+    let mut persisted = Vec::new();
+    let mut saved_in = dir.path().to_owned();
+    let mut calls = (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0);
+    for members in MEMBER_COUNTS {
+        let built = state::build(members)?;
+        calls = (
+            built.register,
+            built.heartbeat,
+            built.parse,
+            built.body_bytes,
+        );
+        saved_in = dir.path().join(members.to_string());
+        persisted.push(state::persist(&built, &saved_in)?);
+    }
     if let Some(&Persisted {
         outcome: SaveOutcome::TooLarge { size, .. },
         ..

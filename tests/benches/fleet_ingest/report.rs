@@ -1,4 +1,5 @@
-//! The Markdown tables: ingest (plane, bare, ratio) and scale (memory, saves, start).
+//! The Markdown tables: ingest (plane, bare, ratio), scale (memory, saves, start) and growth
+//! with the member count (per member, and its ratio between the largest and smallest count).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -6,9 +7,9 @@ use std::time::Duration;
 use upsight_store::MAX_FILE_BYTES;
 
 use crate::load::Window;
-use crate::phases::{Ingest, Scale, State};
+use crate::phases::{Growth, Ingest, Scale, State};
 use crate::state::{Persisted, SaveOutcome};
-use crate::{CONNECTIONS, INGEST_MEMBERS, SAVE_WINDOW, SCALE_MEMBERS, WARMUP};
+use crate::{CONNECTIONS, INGEST_MEMBERS, MEMBER_COUNTS, SAVE_WINDOW, SCALE_MEMBERS, WARMUP};
 
 pub(crate) fn markdown(ingest: &Ingest, scale: &Scale, state: &State, window: Duration) -> String {
     let mut out = String::new();
@@ -99,6 +100,8 @@ fn scale_table(out: &mut String, scale: &Scale, state: &State) {
     );
     plane_rows(out, scale);
     state_rows(out, state);
+    out.push('\n');
+    growth_table(out, scale, state);
 }
 
 /// The plane process at [`SCALE_MEMBERS`]: filling it, its memory, ingest while it saves.
@@ -118,14 +121,14 @@ fn plane_rows(out: &mut String, scale: &Scale) {
         rate(scale.heartbeat_once),
         ms(scale.heartbeat_once)
     );
-    let (rss, hwm) = scale.memory;
+    let (rss, hwm) = largest(&scale.saved);
     let _ = writeln!(
         out,
         "| Plane VmRSS / VmHWM after that, 5 s idle | **{} / {}** | goal: under 300 MiB |",
         mib(rss),
         mib(hwm)
     );
-    let (rss, hwm) = scale.in_memory;
+    let (rss, hwm) = largest(&scale.in_memory);
     let _ = writeln!(
         out,
         "| The same without `state_dir` (no saver), VmRSS / VmHWM | {} / {} | registry, \
@@ -155,7 +158,12 @@ fn plane_rows(out: &mut String, scale: &Scale) {
     );
 }
 
-/// In-process costs, save and load, and the binary's start on the saved file.
+/// VmRSS and VmHWM at the largest member count.
+fn largest(growth: &Growth) -> (u64, u64) {
+    growth.at.last().map_or((0, 0), |(_, memory)| *memory)
+}
+
+/// In-process costs at [`SCALE_MEMBERS`], and the binary's start on the saved file.
 fn state_rows(out: &mut String, state: &State) {
     let (register, heartbeat, parse, body) = state.calls;
     let _ = writeln!(
@@ -167,9 +175,6 @@ fn state_rows(out: &mut String, state: &State) {
         us(heartbeat),
         us(parse)
     );
-    for persisted in &state.persisted {
-        persisted_rows(out, persisted);
-    }
     if let Some((members, start, rss)) = state.start {
         let _ = writeln!(
             out,
@@ -181,41 +186,128 @@ fn state_rows(out: &mut String, state: &State) {
     }
 }
 
-fn persisted_rows(out: &mut String, p: &Persisted) {
-    let m = p.members;
+/// Memory, state copy, save, load and file size at each member count, per member, and the
+/// ratio of the per-member costs at the largest and the smallest count.
+fn growth_table(out: &mut String, scale: &Scale, state: &State) {
     let _ = writeln!(
         out,
-        "| `FleetState::of`, {m} members (the saver's copy, taken under the registry lock) | \
-         {} | median of 3; ingest waits this long once per save |",
-        ms(p.snapshot)
+        "Growth with the member count (2 devices each). Per member: the figure divided by the \
+         members; for memory, the growth over the empty plane.\n\n\
+         | Measurement | Members | Result | Per member |\n|---|---|---|---|"
     );
-    match &p.outcome {
-        SaveOutcome::Saved {
-            save,
-            open,
-            file_bytes,
-        } => {
+    let mut ratios = Vec::new();
+    for (name, growth) in [
+        ("Plane VmRSS / VmHWM, state saved", &scale.saved),
+        ("Plane VmRSS / VmHWM, no `state_dir`", &scale.in_memory),
+    ] {
+        let (rss0, hwm0) = growth.empty;
+        let _ = writeln!(out, "| {name} | 0 | {} / {} | |", mib(rss0), mib(hwm0));
+        let mut per_member = Vec::new();
+        for &(n, (rss, hwm)) in &growth.at {
+            let per = |now: u64, empty: u64| now.saturating_sub(empty) as f64 / n as f64;
+            let (rss_per, hwm_per) = (per(rss, rss0), per(hwm, hwm0));
             let _ = writeln!(
                 out,
-                "| `Store::save` / `Store::open`, {m} members | **{} / {}** | medians of 3; \
-                 file {} |",
-                ms(*save),
-                ms(*open),
-                mib(*file_bytes)
+                "| {name} | {n} | {} / {} | {} / {} |",
+                mib(rss),
+                mib(hwm),
+                bytes(rss_per),
+                bytes(hwm_per)
             );
+            per_member.push((n, rss_per));
         }
-        SaveOutcome::TooLarge { size, after } => {
-            let _ = writeln!(
-                out,
-                "| `Store::save`, {m} members | **refused** after {} | encodes to {} \
-                 ({} bytes per member), over the store's {} limit |",
-                ms(*after),
-                mib(*size),
-                size / m.max(1) as u64,
-                mib(MAX_FILE_BYTES)
-            );
+        ratios.push((format!("{name} (VmRSS)"), growth_ratio(&per_member)));
+    }
+    persisted_rows(out, &state.persisted, &mut ratios);
+    let listed: Vec<String> = ratios
+        .iter()
+        .map(|(name, ratio)| match ratio {
+            Some(r) => format!("{name} **{r:.2}×**"),
+            None => format!("{name} n/a"),
+        })
+        .collect();
+    let (first, last) = (MEMBER_COUNTS[0], SCALE_MEMBERS);
+    let _ = writeln!(
+        out,
+        "\nPer-member cost at {last} members over that at {first} (1.00× is linear growth; \
+         above it, faster than linear): {}.",
+        listed.join(", ")
+    );
+}
+
+/// The `FleetState::of`, `Store::save`, `Store::open` and file-size rows, collecting the
+/// growth ratio of each.
+fn persisted_rows(
+    out: &mut String,
+    persisted: &[Persisted],
+    ratios: &mut Vec<(String, Option<f64>)>,
+) {
+    let per = |d: Duration, n: usize| d.as_secs_f64() / n.max(1) as f64;
+    let mut series: [Vec<(usize, f64)>; 4] = Default::default();
+    for p in persisted {
+        let m = p.members;
+        let _ = writeln!(
+            out,
+            "| `FleetState::of` (the saver's copy, under the registry lock; median of 3) | {m} \
+             | {} | {} |",
+            ms(p.snapshot),
+            us_f(per(p.snapshot, m))
+        );
+        series[0].push((m, per(p.snapshot, m)));
+        match &p.outcome {
+            SaveOutcome::Saved {
+                save,
+                open,
+                file_bytes,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "| `Store::save` / `Store::open` (medians of 3) | {m} | **{} / {}** | {} / \
+                     {} |",
+                    ms(*save),
+                    ms(*open),
+                    us_f(per(*save, m)),
+                    us_f(per(*open, m))
+                );
+                let _ = writeln!(
+                    out,
+                    "| State file | {m} | {} | {} |",
+                    mib(*file_bytes),
+                    bytes(*file_bytes as f64 / m.max(1) as f64)
+                );
+                series[1].push((m, per(*save, m)));
+                series[2].push((m, per(*open, m)));
+                series[3].push((m, *file_bytes as f64 / m.max(1) as f64));
+            }
+            SaveOutcome::TooLarge { size, after } => {
+                let _ = writeln!(
+                    out,
+                    "| `Store::save` | {m} | **refused** after {} | encodes to {} ({} bytes per \
+                     member), over the store's {} limit |",
+                    ms(*after),
+                    mib(*size),
+                    size / m.max(1) as u64,
+                    mib(MAX_FILE_BYTES)
+                );
+            }
         }
     }
+    let names = [
+        "`FleetState::of`",
+        "`Store::save`",
+        "`Store::open`",
+        "state file",
+    ];
+    for (name, points) in names.into_iter().zip(&series) {
+        ratios.push((name.to_owned(), growth_ratio(points)));
+    }
+}
+
+/// Per-member cost at [`SCALE_MEMBERS`] over that at the smallest of [`MEMBER_COUNTS`].
+fn growth_ratio(points: &[(usize, f64)]) -> Option<f64> {
+    let at = |n: usize| points.iter().find(|(m, _)| *m == n).map(|(_, v)| *v);
+    let (first, last) = (at(MEMBER_COUNTS[0])?, at(SCALE_MEMBERS)?);
+    (first > 0.0).then(|| last / first)
 }
 
 fn ms(d: Duration) -> String {
@@ -229,6 +321,18 @@ fn ms(d: Duration) -> String {
 
 fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn us_f(seconds: f64) -> String {
+    format!("{:.2} µs", seconds * 1e6)
+}
+
+fn bytes(n: f64) -> String {
+    if n >= 10_240.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{n:.0} B")
+    }
 }
 
 fn mib(bytes: u64) -> String {

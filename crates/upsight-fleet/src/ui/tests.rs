@@ -60,13 +60,13 @@ fn join(
         .unwrap()
         .response
         .lease;
-    let hb: HeartbeatV1 = serde_json::from_value(json!({
+    let mut hb: HeartbeatV1 = serde_json::from_value(json!({
         "version": 1, "identity": identity, "lease": lease, "group": group,
         "software_version": "0.1.0", "uptime_seconds": 60, "sent_at_unix": 0,
         "devices": devices,
     }))
     .unwrap();
-    registry.heartbeat(&hb, PEER, when, key).unwrap();
+    registry.heartbeat(&mut hb, PEER, when, key).unwrap();
 }
 
 /// site-a: one member on line; site-b: one member with `rack-b` on battery and low on

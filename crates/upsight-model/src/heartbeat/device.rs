@@ -155,23 +155,21 @@ fn summarize(value: Option<f64>, scale: f64, max: f64) -> Option<f64> {
 
 /// `name` through [`ContractError`], so a bad name is never echoed beyond an [`Excerpt`].
 mod name_v1 {
-    use std::str::FromStr;
-
     use super::{ContractError, Excerpt, Field, UpsName};
     use crate::name::NameError;
 
     pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<UpsName, D::Error> {
         let s = <String as serde::Deserialize>::deserialize(d)?;
         let field = Field::top("devices[].name");
-        UpsName::from_str(&s).map_err(|e| {
+        UpsName::try_from(s).map_err(|e| {
             serde::de::Error::custom(match e {
                 NameError::Empty => ContractError::Empty { field },
-                NameError::TooLong(_) => ContractError::TooLong {
+                NameError::TooLong(s) => ContractError::TooLong {
                     field,
                     len: s.chars().count(),
                     max: 64,
                 },
-                NameError::BadCharacter(_) => ContractError::BadCharacter {
+                NameError::BadCharacter(s) => ContractError::BadCharacter {
                     field,
                     value: Excerpt::new(&s),
                     allowed: "ASCII letters, digits, '_', '-' and '.'",

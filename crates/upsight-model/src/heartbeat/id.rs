@@ -13,6 +13,12 @@ const ID_ALPHABET: &str = "ASCII letters, digits, '_', '.' and '-'";
 
 /// Checks `s` against the identifier rule: 1 to 64 characters of `A-Z a-z 0-9 _ . -`.
 fn parse_id(field: Field, s: &str) -> Result<String, ContractError> {
+    check_id(field, s)?;
+    Ok(s.to_owned())
+}
+
+/// Whether `s` is a valid identifier for `field`.
+fn check_id(field: Field, s: &str) -> Result<(), ContractError> {
     if s.is_empty() {
         return Err(ContractError::Empty { field });
     }
@@ -34,7 +40,7 @@ fn parse_id(field: Field, s: &str) -> Result<String, ContractError> {
             allowed: ID_ALPHABET,
         });
     }
-    Ok(s.to_owned())
+    Ok(())
 }
 
 /// The identity of one exporter in the fleet (the `identity` field): a UUID the exporter
@@ -72,9 +78,11 @@ impl fmt::Display for MemberId {
 }
 
 impl<'de> serde::Deserialize<'de> for MemberId {
+    /// Like [`FromStr`], keeping the deserialized string rather than copying it.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        check_id(Field::top("identity"), &s).map_err(serde::de::Error::custom)?;
+        Ok(Self(s))
     }
 }
 
@@ -109,9 +117,11 @@ impl fmt::Display for GroupName {
 }
 
 impl<'de> serde::Deserialize<'de> for GroupName {
+    /// Like [`FromStr`], keeping the deserialized string rather than copying it.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        check_id(Field::top("group"), &s).map_err(serde::de::Error::custom)?;
+        Ok(Self(s))
     }
 }
 
