@@ -50,7 +50,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::bare::{BARE_FLAG, HARDENED_FLAG};
-use crate::process::upsight_bin;
+use upsight_e2e::bench::upsight_bin;
 
 /// Concurrent keep-alive connections of the load client.
 pub(crate) const CONNECTIONS: usize = 64;

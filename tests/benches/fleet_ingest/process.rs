@@ -34,24 +34,6 @@ const PLANE_ENV: &[&str] = &[
     "UPSIGHT_FLEET_INSECURE",
 ];
 
-/// The release `upsight` next to this bench (`target/release/`), or `UPSIGHT_BIN`.
-pub(crate) fn upsight_bin() -> anyhow::Result<PathBuf> {
-    let bin = match std::env::var_os("UPSIGHT_BIN") {
-        Some(path) => PathBuf::from(path),
-        None => std::env::current_exe()?
-            .parent()
-            .and_then(Path::parent)
-            .context("the bench binary has no target directory")?
-            .join("upsight"),
-    };
-    anyhow::ensure!(
-        bin.is_file(),
-        "{} is missing: run `cargo build --release --locked` first (or set UPSIGHT_BIN)",
-        bin.display()
-    );
-    Ok(bin)
-}
-
 /// The plane's configuration: state saved in `state_dir` (in memory only without), both
 /// tokens, the 15 s interval, and every limit lifted far above what one bench client on
 /// loopback sends (the highest rates and bursts `[http]` accepts).
@@ -142,17 +124,7 @@ impl Plane {
 
     /// `VmRSS` and `VmHWM` in bytes.
     pub(crate) fn memory(&self) -> anyhow::Result<(u64, u64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
-        let field = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|kb| kb.parse::<u64>().ok())
-                .map(|kb| kb * 1024)
-                .with_context(|| format!("no {key} in /proc/PID/status"))
-        };
-        Ok((field("VmRSS:")?, field("VmHWM:")?))
+        upsight_e2e::bench::memory(self.pid())
     }
 
     /// How many log lines contain `needle`.

@@ -12,11 +12,51 @@ use crate::state::{Persisted, SaveOutcome};
 use crate::{CONNECTIONS, INGEST_MEMBERS, MEMBER_COUNTS, SAVE_WINDOW, SCALE_MEMBERS, WARMUP};
 
 pub(crate) fn markdown(ingest: &Ingest, scale: &Scale, state: &State, window: Duration) -> String {
+    let mut tables = String::new();
+    ingest_table(&mut tables, ingest, window);
+    tables.push('\n');
+    let growth = scale_table(&mut tables, scale, state);
     let mut out = String::new();
-    ingest_table(&mut out, ingest, window);
-    out.push('\n');
-    scale_table(&mut out, scale, state);
+    aims(&mut out, ingest, &growth);
+    out.push_str(&tables);
     out
+}
+
+/// The `AIM|` rows `scripts/bench` collects: ingest beside the bare handler (the issue's aim:
+/// at least half), the other load during both windows (what decides the ratio on a shared
+/// machine), and per-member growth from 1 000 to 100 000 members.
+fn aims(out: &mut String, ingest: &Ingest, growth: &[(String, Option<f64>)]) {
+    let (plane, bare) = (&ingest.plane, &ingest.bare);
+    if bare.rate() > 0.0 {
+        let ratio = plane.rate() / bare.rate();
+        let _ = writeln!(
+            out,
+            "AIM|Fleet ingest, state saved, beside a bare axum handler|{ratio:.2}× ({:.0} vs {:.0} heartbeats/s; other load {:.2} / {:.2} CPUs)|aim ≥ 0.5×: {}|",
+            plane.rate(),
+            bare.rate(),
+            plane.other_cores(),
+            bare.other_cores(),
+            if ratio >= 0.5 { "met" } else { "missed" }
+        );
+    }
+    let faster: Vec<String> = growth
+        .iter()
+        .filter_map(|(name, r)| r.filter(|r| *r > 1.25).map(|r| format!("{name} {r:.2}×")))
+        .collect();
+    let worst = growth
+        .iter()
+        .filter_map(|(_, r)| *r)
+        .fold(0.0_f64, f64::max);
+    let _ = writeln!(
+        out,
+        "AIM|Plane per-member cost, {SCALE_MEMBERS} vs {} members (memory, copy, save, open, file)|worst {worst:.2}×|linear or better: {}|",
+        MEMBER_COUNTS[0],
+        if faster.is_empty() {
+            "met".to_owned()
+        } else {
+            format!("missed by {}", faster.join(", "))
+        }
+    );
 }
 
 fn ingest_table(out: &mut String, ingest: &Ingest, window: Duration) {
@@ -93,7 +133,7 @@ fn row(out: &mut String, name: &str, w: &Window) {
     );
 }
 
-fn scale_table(out: &mut String, scale: &Scale, state: &State) {
+fn scale_table(out: &mut String, scale: &Scale, state: &State) -> Vec<(String, Option<f64>)> {
     let _ = writeln!(
         out,
         "| Measurement ({SCALE_MEMBERS} members, 2 devices each) | Result | Notes |\n|---|---|---|"
@@ -101,7 +141,7 @@ fn scale_table(out: &mut String, scale: &Scale, state: &State) {
     plane_rows(out, scale);
     state_rows(out, state);
     out.push('\n');
-    growth_table(out, scale, state);
+    growth_table(out, scale, state)
 }
 
 /// The plane process at [`SCALE_MEMBERS`]: filling it, its memory, ingest while it saves.
@@ -188,7 +228,7 @@ fn state_rows(out: &mut String, state: &State) {
 
 /// Memory, state copy, save, load and file size at each member count, per member, and the
 /// ratio of the per-member costs at the largest and the smallest count.
-fn growth_table(out: &mut String, scale: &Scale, state: &State) {
+fn growth_table(out: &mut String, scale: &Scale, state: &State) -> Vec<(String, Option<f64>)> {
     let _ = writeln!(
         out,
         "Growth with the member count (2 devices each). Per member: the figure divided by the \
@@ -233,6 +273,7 @@ fn growth_table(out: &mut String, scale: &Scale, state: &State) {
          above it, faster than linear): {}.",
         listed.join(", ")
     );
+    ratios
 }
 
 /// The `FleetState::of`, `Store::save`, `Store::open` and file-size rows, collecting the
