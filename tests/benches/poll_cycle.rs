@@ -116,7 +116,7 @@ fn run() -> anyhow::Result<String> {
     runtime.block_on(async {
         tokio::select! {
             markdown = measure_all() => markdown,
-            signal = stopped() => Err(anyhow::anyhow!("stopped by {signal}")),
+            signal = upsight_e2e::bench::stopped() => Err(anyhow::anyhow!("stopped by {signal}")),
         }
     })
 }
@@ -249,19 +249,4 @@ fn loadavg() -> String {
         .ok()
         .and_then(|t| t.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "n/a".to_owned())
-}
-
-/// The first SIGINT or SIGTERM (never, if the handlers cannot be installed).
-async fn stopped() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    }
 }

@@ -36,3 +36,19 @@ pub fn memory(pid: u32) -> anyhow::Result<(u64, u64)> {
     };
     Ok((field("VmRSS:")?, field("VmHWM:")?))
 }
+
+/// The first SIGINT or SIGTERM (never, if the handlers cannot be installed): a bench selects on
+/// it so that an interrupted run drops its servers and temporary directories.
+pub async fn stopped() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}

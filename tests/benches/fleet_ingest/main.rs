@@ -112,7 +112,7 @@ fn run() -> anyhow::Result<String> {
     runtime.block_on(async {
         tokio::select! {
             markdown = measure(&bin, window) => markdown,
-            signal = stopped() => Err(anyhow::anyhow!("stopped by {signal}")),
+            signal = upsight_e2e::bench::stopped() => Err(anyhow::anyhow!("stopped by {signal}")),
         }
     })
 }
@@ -122,21 +122,6 @@ async fn measure(bin: &std::path::Path, window: Duration) -> anyhow::Result<Stri
     let scale = phases::scale(bin).await?;
     let state = phases::state(bin).await?;
     Ok(report::markdown(&ingest, &scale, &state, window))
-}
-
-/// The first SIGINT or SIGTERM (never, if the handlers cannot be installed).
-async fn stopped() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    }
 }
 
 /// Online CPUs, for the progress line.
